@@ -1,0 +1,56 @@
+# The project's commands. `make test` is the one test command: CI runs it
+# (.ci/run), and it installs what it needs on a fresh machine.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+export ORDERS_TOOLS_DIR ?= $(HOME)/.cache/orders-platform/tools
+# Node 24 LTS: the machine's when it has it, else installed once into the tools cache.
+NODE_PATH_DIR = $(shell scripts/tools/install-node.sh)
+WITH_NODE = PATH="$(or $(NODE_PATH_DIR),$(error Node 24 is not available: see scripts/tools/install-node.sh)):$$PATH"
+
+.PHONY: help
+help: ## list the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+.PHONY: tools
+tools: bin/devdb ## install or build what the tests need (cached outside the repo by version)
+	@scripts/tools/install-node.sh >/dev/null
+	scripts/tools/install-kube.sh
+	scripts/tools/install-trivy.sh
+
+bin/devdb: go.mod go.sum $(shell find cmd/devdb internal/devdb -name '*.go' -not -name '*_test.go')
+	go build -o $@ ./cmd/devdb
+
+services/node_modules/.package-lock.json: services/package-lock.json
+	cd services && $(WITH_NODE) npm ci --no-audit --no-fund
+
+.PHONY: test
+test: tools lint test-go test-services ## run every test suite (what CI runs)
+
+.PHONY: lint
+lint: ## gofmt and go vet
+	@unformatted="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
+	if [[ -n "$$unformatted" ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+
+.PHONY: test-go
+test-go: ## Go tests: devdb, charts on a real API server, Terraform checks, …
+	ORDERS_REQUIRE_TOOLS=1 go test -count=1 -timeout 30m ./...
+
+.PHONY: test-services
+test-services: bin/devdb services/node_modules/.package-lock.json ## the services' suites against a fresh devdb
+	cd services && $(WITH_NODE) ../scripts/with-devdb.sh npm test
+
+.PHONY: run
+run: bin/devdb services/node_modules/.package-lock.json ## devdb and both services on :3000 and :3001 (Ctrl-C stops all)
+	$(WITH_NODE) scripts/run-local.sh
+
+.PHONY: bench
+bench: bin/devdb services/node_modules/.package-lock.json ## throughput, p99 and peak memory of the services against devdb
+	cd services && $(WITH_NODE) ../scripts/with-devdb.sh node bench/bench.js
+
+.PHONY: clean
+clean: ## remove build output and installed packages (not the tools cache)
+	rm -rf bin services/node_modules .devdb

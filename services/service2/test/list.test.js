@@ -1,0 +1,104 @@
+'use strict';
+
+// service2 against a real MongoDB-wire server: the listing byte for byte,
+// order, size, methods, outages and shutdown.
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startService, serviceDir, uniqueDatabase, mongoUrl, connect, startProxy, waitFor, metricValue } = require('@orders/testkit');
+
+const dir = serviceDir(__filename);
+const database = uniqueDatabase('service2');
+let svc;
+let db;
+
+before(async () => {
+  db = await connect(database);
+  svc = await startService(dir, { MONGODB_URL: mongoUrl(), MONGODB_DB: database });
+});
+after(async () => {
+  await svc?.stop();
+  await db?.db.dropDatabase();
+  await db?.close();
+});
+
+test('GET /orders on an empty database answers []', async () => {
+  const res = await svc.request('GET', '/orders');
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+  assert.equal(res.text, '[]');
+});
+
+test('GET /orders lists every order in number order, byte for byte', async () => {
+  await db.orders.insertMany([{ _id: 3 }, { _id: 1 }, { _id: 19 }, { _id: 6 }]);
+  const res = await svc.request('GET', '/orders');
+  assert.equal(res.status, 200);
+  assert.equal(res.text, '[{"_id":1},{"_id":3},{"_id":6},{"_id":19}]');
+  assert.equal((await svc.request('HEAD', '/orders')).status, 200);
+});
+
+test('a listing larger than one batch and one flush is complete, ordered JSON', async () => {
+  await db.orders.deleteMany({});
+  const n = 5000;
+  const ids = Array.from({ length: n }, (_, i) => n - i); // inserted in reverse
+  for (let i = 0; i < n; i += 1000) await db.orders.insertMany(ids.slice(i, i + 1000).map((_id) => ({ _id })));
+  const res = await svc.request('GET', '/orders');
+  assert.equal(res.status, 200);
+  const listed = JSON.parse(res.text);
+  assert.equal(listed.length, n);
+  assert.deepEqual(listed.map((o) => o._id), Array.from({ length: n }, (_, i) => i + 1));
+  assert.equal(res.text, JSON.stringify(listed), 'no whitespace, same bytes as JSON.stringify');
+});
+
+test('wrong methods get 405, unknown routes 404, and nothing changes', async () => {
+  const before = await db.snapshot();
+  for (const [method, path, status] of [
+    ['POST', '/orders', 405],
+    ['DELETE', '/orders', 405],
+    ['PUT', '/orders', 405],
+    ['GET', '/orders/1', 404],
+    ['DELETE', '/orders/1', 404],
+    ['GET', '/service2', 404],
+  ]) {
+    const res = await svc.request(method, path, { body: method === 'GET' ? undefined : '{}' });
+    assert.equal(res.status, status, `${method} ${path}`);
+    if (status === 405) assert.equal(res.headers.get('allow'), 'GET, HEAD, OPTIONS');
+  }
+  assert.deepEqual(await db.snapshot(), before);
+});
+
+test('health and metrics', async () => {
+  assert.equal((await svc.request('GET', '/livez')).status, 200);
+  assert.equal((await svc.request('GET', '/readyz')).status, 200);
+  const metrics = (await svc.request('GET', '/metrics')).text;
+  assert.ok(metricValue(metrics, 'http_requests_total', { service: 'service2', route: '/orders', method: 'GET', status: '200' }) >= 3);
+  assert.ok(metricValue(metrics, 'http_request_duration_seconds_count', { service: 'service2', route: '/orders', method: 'GET', status: '200' }) >= 3);
+});
+
+test('a database outage gives 503 and the service recovers by itself', async (t) => {
+  const proxy = await startProxy(mongoUrl());
+  const viaProxy = await startService(dir, { MONGODB_URL: proxy.url, MONGODB_DB: database, DB_TIMEOUT_MS: '500' });
+  t.after(async () => {
+    await viaProxy.stop('SIGKILL');
+    await proxy.close();
+  });
+  await waitFor('ready', async () => (await viaProxy.request('GET', '/readyz')).status === 200);
+  const expected = (await viaProxy.request('GET', '/orders')).text;
+
+  await proxy.cut();
+  const down = await viaProxy.request('GET', '/orders');
+  assert.equal(down.status, 503);
+  assert.match(down.text, /database cannot be reached/);
+
+  await proxy.restore();
+  await waitFor('ready again', async () => (await viaProxy.request('GET', '/readyz')).status === 200);
+  const res = await viaProxy.request('GET', '/orders');
+  assert.deepEqual([res.status, res.text], [200, expected]);
+});
+
+test('SIGTERM exits 0 and logs that it stopped', async () => {
+  const other = await startService(dir, { MONGODB_URL: mongoUrl(), MONGODB_DB: database });
+  await waitFor('ready', async () => (await other.request('GET', '/readyz')).status === 200);
+  assert.deepEqual(await other.stop('SIGTERM'), { code: 0, signal: null });
+  assert.ok(other.logs.some((e) => e.msg === 'stopped'));
+});
