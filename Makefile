@@ -20,8 +20,9 @@ tools: bin/devdb ## install or build what the tests need (cached outside the rep
 	scripts/tools/install-kube.sh
 	scripts/tools/install-trivy.sh
 
-bin/devdb: go.mod go.sum $(shell find cmd/devdb internal/devdb -name '*.go' -not -name '*_test.go')
-	go build -o $@ ./cmd/devdb
+GO_SOURCES = go.mod go.sum $(shell find cmd internal -name '*.go' -not -name '*_test.go')
+bin/%: $(GO_SOURCES)
+	go build -o $@ ./cmd/$*
 
 services/node_modules/.package-lock.json: services/package-lock.json
 	cd services && $(WITH_NODE) npm ci --no-audit --no-fund
@@ -36,16 +37,20 @@ lint: ## gofmt and go vet
 	go vet ./...
 
 .PHONY: test-go
-test-go: ## Go tests: devdb, charts on a real API server, Terraform checks, …
-	ORDERS_REQUIRE_TOOLS=1 go test -count=1 -timeout 30m ./...
+test-go: services/node_modules/.package-lock.json ## Go tests: devdb, smoke on the local stack, charts on a real API server, Terraform checks, …
+	$(WITH_NODE) ORDERS_REQUIRE_TOOLS=1 go test -count=1 -timeout 30m ./...
 
 .PHONY: test-services
 test-services: bin/devdb services/node_modules/.package-lock.json ## the services' suites against a fresh devdb
 	cd services && $(WITH_NODE) ../scripts/with-devdb.sh npm test
 
 .PHONY: run
-run: bin/devdb services/node_modules/.package-lock.json ## devdb and both services on :3000 and :3001 (Ctrl-C stops all)
-	$(WITH_NODE) scripts/run-local.sh
+run: bin/localstack services/node_modules/.package-lock.json ## the whole system: gateway on :8080, services on :3000/:3001, devdb on :27017
+	$(WITH_NODE) bin/localstack
+
+.PHONY: smoke
+smoke: bin/smoke ## check the public contract: make smoke URL=http://<load balancer> (default: the local gateway)
+	bin/smoke -url $(or $(URL),http://127.0.0.1:8080)
 
 .PHONY: bench
 bench: bin/devdb services/node_modules/.package-lock.json ## throughput, p99 and peak memory of the services against devdb

@@ -33,7 +33,8 @@ type Server struct {
 	done   chan error
 }
 
-// Start launches the server and returns once it accepts connections.
+// Start launches the server and returns once it accepts connections. The
+// server runs until Stop is called or ctx is done.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
