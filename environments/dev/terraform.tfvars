@@ -1,0 +1,38 @@
+# Terraform inputs of the dev environment (terraform/platform). "Small tier":
+# the cheapest layout that still runs the whole system across two AZs.
+environment = "dev"
+region      = "eu-central-1"
+
+# Network: 2 AZs, one shared NAT gateway.
+vpc_cidr             = "10.10.0.0/16"
+az_count             = 2
+single_nat_gateway   = true
+enable_vpc_flow_logs = false
+
+# EKS
+# EKS standard support of 1.35 ends 27 Mar 2027 (1.34: 2 Dec 2026); after that
+# extended support costs 0.60 USD/h instead of 0.10. Upgrade one minor at a time.
+kubernetes_version = "1.35"
+# Past standard support the control plane is upgraded for us: no extended-support fee.
+cluster_support_type = "STANDARD"
+# Who may reach the public Kubernetes API: replace the documentation range
+# below with the operators' VPN/office egress and the CI runners' egress CIDRs.
+cluster_endpoint_public_access_cidrs = ["203.0.113.0/24"]
+cluster_deletion_protection          = false
+cluster_log_retention_days           = 7
+
+# Two small spot nodes; several interchangeable types so spot finds capacity.
+node_instance_types = ["t3.medium", "t3a.medium"]
+node_capacity_type  = "SPOT"
+node_min_size       = 1
+node_desired_size   = 2
+node_max_size       = 3
+node_disk_size_gb   = 30
+
+# Images and data: easy to tear down.
+ecr_keep_images             = 20
+ecr_force_delete            = true
+backup_retention_days       = 7
+backup_bucket_force_destroy = true
+secret_recovery_window_days = 0
+kms_deletion_window_days    = 7

@@ -1,0 +1,41 @@
+# Terraform inputs of the prod environment (terraform/platform): still small
+# instances, but highly available (3 AZs, NAT per AZ, on-demand nodes in every
+# AZ) and protected against accidental deletion.
+environment = "prod"
+region      = "eu-central-1"
+
+# Network: 3 AZs, one NAT gateway per AZ, flow logs on.
+vpc_cidr             = "10.20.0.0/16"
+az_count             = 3
+single_nat_gateway   = false
+enable_vpc_flow_logs = true
+
+# EKS
+# EKS standard support of 1.35 ends 27 Mar 2027 (1.34: 2 Dec 2026); after that
+# extended support costs 0.60 USD/h instead of 0.10. Upgrade one minor at a time.
+kubernetes_version = "1.35"
+# Past standard support prod is never upgraded unannounced; extended support
+# (0.60 USD/h) is the safety net, the plan is to upgrade before that date.
+cluster_support_type = "EXTENDED"
+# Who may reach the public Kubernetes API: replace the documentation range
+# below with the operators' VPN/office egress and the CI runners' egress CIDRs.
+cluster_endpoint_public_access_cidrs = ["203.0.113.0/24"]
+cluster_deletion_protection          = true
+cluster_log_retention_days           = 90
+
+# One on-demand node per AZ; room to grow to two per AZ.
+node_instance_types = ["t3.medium"]
+node_capacity_type  = "ON_DEMAND"
+node_min_size       = 3
+node_desired_size   = 3
+node_max_size       = 6
+node_disk_size_gb   = 30
+
+# Images and data: kept.
+ecr_keep_images                     = 50
+ecr_force_delete                    = false
+backup_retention_days               = 35
+backup_infrequent_access_after_days = 0
+backup_bucket_force_destroy         = false
+secret_recovery_window_days         = 30
+kms_deletion_window_days            = 30

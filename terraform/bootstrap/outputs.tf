@@ -1,0 +1,44 @@
+output "state_bucket" {
+  description = "S3 bucket holding Terraform state; pass it to `terraform init -backend-config=bucket=...` for the platform."
+  value       = aws_s3_bucket.state.id
+}
+
+output "state_kms_key_arn" {
+  description = "KMS key that encrypts the state bucket."
+  value       = aws_kms_key.state.arn
+}
+
+output "github_oidc_provider_arn" {
+  description = "IAM OIDC provider for GitHub Actions."
+  value       = aws_iam_openid_connect_provider.github.arn
+}
+
+output "deploy_role_arn" {
+  description = "Role GitHub Actions assumes (aws-actions/configure-aws-credentials role-to-assume); store it as a repository variable, it is not a secret."
+  value       = aws_iam_role.deploy.arn
+}
+
+output "deploy_role_name" {
+  description = "Name of the deploy role; the platform grants it cluster-admin access by this name."
+  value       = aws_iam_role.deploy.name
+}
+
+output "cluster_admin_role_arn" {
+  description = "Role people assume to administer the clusters."
+  value       = aws_iam_role.cluster_admin.arn
+}
+
+output "cluster_admin_role_name" {
+  description = "Name of the cluster-admin role (platform variable cluster_admin_role_name)."
+  value       = aws_iam_role.cluster_admin.name
+}
+
+output "developer_role_arn" {
+  description = "Role the development team assumes for read-only cluster access."
+  value       = aws_iam_role.developer.arn
+}
+
+output "developer_role_name" {
+  description = "Name of the developer role (platform variable developer_role_name)."
+  value       = aws_iam_role.developer.name
+}

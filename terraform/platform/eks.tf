@@ -1,0 +1,174 @@
+# Accepted Trivy findings, with the reasons:
+#  AWS-0040, AWS-0041: the public API endpoint is on, limited to
+#    var.cluster_endpoint_public_access_cidrs (validated: never 0.0.0.0/0).
+#    Operators and GitHub-hosted runners have no route into the VPC; the CIDR
+#    list, EKS access entries and short-lived STS tokens guard the API. Nodes
+#    use the private endpoint.
+#  AWS-0104: the module's node security group allows all egress. Nodes have no
+#    public address; egress leaves through the NAT gateways and is needed for
+#    ECR, STS, EKS, EC2, ELB and S3 APIs (no VPC interface endpoints at small
+#    tier, see docs/resources.md). Pod egress is narrowed by NetworkPolicies.
+#trivy:ignore:AWS-0040
+#trivy:ignore:AWS-0041
+#trivy:ignore:AWS-0104
+module "eks" {
+  source  = "terraform-aws-modules/eks/aws"
+  version = "21.19.0"
+
+  name               = local.name
+  kubernetes_version = var.kubernetes_version
+
+  vpc_id     = module.vpc.vpc_id
+  subnet_ids = module.vpc.private_subnets
+
+  endpoint_private_access      = true
+  endpoint_public_access       = true
+  endpoint_public_access_cidrs = var.cluster_endpoint_public_access_cidrs
+
+  deletion_protection = var.cluster_deletion_protection
+
+  upgrade_policy = {
+    support_type = var.cluster_support_type
+  }
+
+  # Control-plane logs: who did what (audit), API errors, and IAM → Kubernetes
+  # mapping (authenticator).
+  enabled_log_types                      = ["api", "audit", "authenticator"]
+  cloudwatch_log_group_retention_in_days = var.cluster_log_retention_days
+
+  # Envelope encryption of Kubernetes Secrets with a KMS key the module creates
+  # (rotation on). Administrators of the key: the admin role and the deploy role.
+  create_kms_key                  = true
+  enable_kms_key_rotation         = true
+  kms_key_deletion_window_in_days = var.kms_deletion_window_days
+  kms_key_administrators          = [data.aws_iam_role.cluster_admin.arn, data.aws_iam_role.deploy.arn]
+  encryption_config = {
+    resources = ["secrets"]
+  }
+
+  # Pod Identity replaces IRSA; no IAM OIDC provider for the cluster.
+  enable_irsa = false
+
+  # Access only through EKS access entries (no aws-auth ConfigMap); the identity
+  # that runs terraform gets no implicit admin.
+  authentication_mode                      = "API"
+  enable_cluster_creator_admin_permissions = false
+
+  access_entries = {
+    cluster_admin = {
+      principal_arn = data.aws_iam_role.cluster_admin.arn
+      policy_associations = {
+        admin = {
+          policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+          access_scope = { type = "cluster" }
+        }
+      }
+    }
+    deploy = {
+      principal_arn = data.aws_iam_role.deploy.arn
+      policy_associations = {
+        admin = {
+          policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+          access_scope = { type = "cluster" }
+        }
+      }
+    }
+    developer = {
+      principal_arn = data.aws_iam_role.developer.arn
+      # Read-only everywhere; the charts bind extra, namespaced rights (such as
+      # port-forward to MongoDB) to this Kubernetes group.
+      kubernetes_groups = var.developer_kubernetes_groups
+      policy_associations = {
+        view = {
+          policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+          access_scope = { type = "cluster" }
+        }
+      }
+    }
+  }
+
+  # Add-ons pinned in var.addon_versions use that version; the others get the
+  # newest version for the cluster's Kubernetes version when they are created.
+  addons = {
+    # Networking and the Pod Identity agent must run before nodes join.
+    vpc-cni = {
+      before_compute = true
+      # Enforce Kubernetes NetworkPolicies (tenant isolation, MongoDB reachable
+      # only from the services); off by default in the add-on.
+      configuration_values = jsonencode({
+        enableNetworkPolicy = "true"
+      })
+      most_recent   = !contains(keys(var.addon_versions), "vpc-cni")
+      addon_version = lookup(var.addon_versions, "vpc-cni", null)
+    }
+    eks-pod-identity-agent = {
+      before_compute = true
+      most_recent    = !contains(keys(var.addon_versions), "eks-pod-identity-agent")
+      addon_version  = lookup(var.addon_versions, "eks-pod-identity-agent", null)
+    }
+    kube-proxy = {
+      most_recent   = !contains(keys(var.addon_versions), "kube-proxy")
+      addon_version = lookup(var.addon_versions, "kube-proxy", null)
+    }
+    coredns = {
+      most_recent   = !contains(keys(var.addon_versions), "coredns")
+      addon_version = lookup(var.addon_versions, "coredns", null)
+    }
+    aws-ebs-csi-driver = {
+      most_recent   = !contains(keys(var.addon_versions), "aws-ebs-csi-driver")
+      addon_version = lookup(var.addon_versions, "aws-ebs-csi-driver", null)
+      pod_identity_association = [{
+        role_arn        = module.ebs_csi_pod_identity.iam_role_arn
+        service_account = "ebs-csi-controller-sa"
+      }]
+    }
+  }
+
+  eks_managed_node_groups = {
+    default = {
+      name = "${local.name}-default"
+
+      # Amazon Linux 2023 (nodeadm); x86_64 because the listed types are.
+      ami_type       = "AL2023_x86_64_STANDARD"
+      instance_types = var.node_instance_types
+      capacity_type  = var.node_capacity_type
+
+      # Private subnets in every AZ of the environment.
+      subnet_ids = module.vpc.private_subnets
+
+      min_size     = var.node_min_size
+      max_size     = var.node_max_size
+      desired_size = var.node_desired_size
+
+      update_config = {
+        max_unavailable = 1
+      }
+
+      # IMDSv2 only, one hop: pods cannot borrow the node's instance role
+      # through the metadata service (they get their own via Pod Identity).
+      metadata_options = {
+        http_endpoint               = "enabled"
+        http_tokens                 = "required"
+        http_put_response_hop_limit = 1
+      }
+
+      block_device_mappings = {
+        root = {
+          device_name = "/dev/xvda"
+          ebs = {
+            volume_size           = var.node_disk_size_gb
+            volume_type           = "gp3"
+            encrypted             = true
+            delete_on_termination = true
+          }
+        }
+      }
+
+      labels = {
+        "orders-platform/node-group" = "default"
+      }
+    }
+  }
+
+  tags = local.tags
+}

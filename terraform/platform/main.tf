@@ -1,0 +1,46 @@
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_availability_zones" "available" {
+  # Only zones that are on by default: opt-in Local/Wavelength zones cannot host
+  # these subnets.
+  filter {
+    name   = "opt-in-status"
+    values = ["opt-in-not-required"]
+  }
+}
+
+# Roles created once per account by terraform/bootstrap, looked up by name so
+# that no account id is written anywhere.
+data "aws_iam_role" "cluster_admin" {
+  name = var.cluster_admin_role_name
+}
+
+data "aws_iam_role" "developer" {
+  name = var.developer_role_name
+}
+
+data "aws_iam_role" "deploy" {
+  name = var.deploy_role_name
+}
+
+locals {
+  name       = "${var.project}-${var.environment}"
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+
+  azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
+
+  # /16 → private /20s at the start (4096 addresses each: every pod takes a VPC
+  # address with the VPC CNI), public /24s from 10.x.48.0 on (load balancers and
+  # NAT gateways only).
+  private_subnets = [for i in range(var.az_count) : cidrsubnet(var.vpc_cidr, 4, i)]
+  public_subnets  = [for i in range(var.az_count) : cidrsubnet(var.vpc_cidr, 8, 48 + i)]
+
+  tags = merge(var.tags, {
+    Project     = var.project
+    Environment = var.environment
+    ManagedBy   = "terraform"
+  })
+}

@@ -1,0 +1,395 @@
+################################################################################
+# Identity of the environment
+################################################################################
+
+variable "region" {
+  description = "AWS region of the environment, e.g. eu-central-1. Set in environments/<env>/terraform.tfvars, never in code."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as eu-central-1."
+  }
+}
+
+variable "environment" {
+  description = "Environment name; must equal the folder name under environments/. Part of every resource name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.environment))
+    error_message = "environment must be 2-10 lower-case letters or digits, starting with a letter."
+  }
+}
+
+variable "project" {
+  description = "Short project name; resources are named <project>-<environment>-…"
+  type        = string
+  default     = "orders"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,18}[a-z0-9]$", var.project))
+    error_message = "project must be 3-20 characters of lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags applied to every resource (cost centre, owner)."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Network
+################################################################################
+
+variable "vpc_cidr" {
+  description = "IPv4 CIDR of the VPC. Private subnets get /20 blocks (pods take VPC addresses), public subnets /24."
+  type        = string
+  default     = "10.0.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 16
+    error_message = "vpc_cidr must be a valid IPv4 CIDR of size /16 or larger."
+  }
+}
+
+variable "az_count" {
+  description = "Number of availability zones used for subnets, nodes and Elastic IPs (2 or 3)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = contains([2, 3], var.az_count)
+    error_message = "az_count must be 2 or 3."
+  }
+}
+
+variable "single_nat_gateway" {
+  description = "true: one NAT gateway for all AZs (cheaper, but an AZ outage cuts egress of the others). false: one NAT gateway per AZ."
+  type        = bool
+}
+
+variable "enable_vpc_flow_logs" {
+  description = "Send VPC flow logs (rejected and accepted traffic) to CloudWatch Logs, for forensics. Costs ingestion per GB."
+  type        = bool
+  default     = false
+}
+
+################################################################################
+# EKS
+################################################################################
+
+variable "kubernetes_version" {
+  description = "Kubernetes minor version of the EKS control plane and nodes, e.g. 1.35. Keep it in EKS standard support: extended support costs six times as much per cluster hour."
+  type        = string
+
+  validation {
+    condition     = can(regex("^1\\.(3[3-9]|[4-9][0-9])$", var.kubernetes_version))
+    error_message = "kubernetes_version must be a minor version such as 1.35 (1.33 or newer)."
+  }
+}
+
+variable "cluster_endpoint_public_access_cidrs" {
+  description = "CIDRs allowed to reach the public Kubernetes API endpoint (operators, CI egress). Never 0.0.0.0/0. Nodes use the private endpoint."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.cluster_endpoint_public_access_cidrs) > 0 && alltrue([for c in var.cluster_endpoint_public_access_cidrs : can(cidrhost(c, 0)) && c != "0.0.0.0/0"])
+    error_message = "cluster_endpoint_public_access_cidrs must list at least one valid CIDR and must not contain 0.0.0.0/0."
+  }
+}
+
+variable "node_instance_types" {
+  description = "EC2 instance types of the managed node group. With SPOT capacity list several of the same size so that spot can pick the available one."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.node_instance_types) > 0 && alltrue([for t in var.node_instance_types : can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", t))])
+    error_message = "node_instance_types must list EC2 instance types such as t3.medium."
+  }
+}
+
+variable "node_capacity_type" {
+  description = "ON_DEMAND or SPOT. Spot is about 60-70% cheaper and may be reclaimed with two minutes' notice: fine for dev, not for prod."
+  type        = string
+
+  validation {
+    condition     = contains(["ON_DEMAND", "SPOT"], var.node_capacity_type)
+    error_message = "node_capacity_type must be ON_DEMAND or SPOT."
+  }
+}
+
+variable "node_min_size" {
+  description = "Minimum number of worker nodes."
+  type        = number
+
+  validation {
+    condition     = var.node_min_size >= 1
+    error_message = "node_min_size must be at least 1."
+  }
+}
+
+variable "node_desired_size" {
+  description = "Initial number of worker nodes (later changes are left to the autoscaler or manual scaling)."
+  type        = number
+
+  validation {
+    condition     = var.node_desired_size >= var.node_min_size && var.node_desired_size <= var.node_max_size
+    error_message = "node_desired_size must lie between node_min_size and node_max_size."
+  }
+}
+
+variable "node_max_size" {
+  description = "Maximum number of worker nodes."
+  type        = number
+
+  validation {
+    condition     = var.node_max_size <= 20
+    error_message = "node_max_size above 20 is not small tier; raise this limit deliberately."
+  }
+}
+
+variable "node_disk_size_gb" {
+  description = "Size of each node's encrypted gp3 root volume, in GiB (images and logs)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.node_disk_size_gb >= 20 && var.node_disk_size_gb <= 200
+    error_message = "node_disk_size_gb must be between 20 and 200."
+  }
+}
+
+variable "cluster_log_retention_days" {
+  description = "Days the EKS control-plane logs (api, audit, authenticator) are kept in CloudWatch Logs."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.cluster_log_retention_days)
+    error_message = "cluster_log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, …)."
+  }
+}
+
+variable "cluster_deletion_protection" {
+  description = "Refuse to delete the EKS cluster until this is switched off (prod: true)."
+  type        = bool
+  default     = false
+}
+
+variable "cluster_support_type" {
+  description = "What happens when kubernetes_version leaves EKS standard support: STANDARD upgrades the control plane automatically (no extra cost), EXTENDED keeps the version for up to 12 more months at 0.60 USD/h instead of 0.10."
+  type        = string
+  default     = "STANDARD"
+
+  validation {
+    condition     = contains(["STANDARD", "EXTENDED"], var.cluster_support_type)
+    error_message = "cluster_support_type must be STANDARD or EXTENDED."
+  }
+}
+
+variable "addon_versions" {
+  description = "Pinned versions of EKS add-ons by name (e.g. { coredns = \"v1.12.4-eksbuild.1\" }). An add-on not listed gets the newest version for the Kubernetes version when it is created."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.addon_versions) : contains(["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"], k)])
+    error_message = "addon_versions keys must be among vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, aws-ebs-csi-driver."
+  }
+}
+
+variable "cluster_admin_role_name" {
+  description = "Name of the IAM role (created by terraform/bootstrap) granted Kubernetes cluster-admin through an EKS access entry."
+  type        = string
+  default     = "orders-cluster-admin"
+}
+
+variable "developer_role_name" {
+  description = "Name of the IAM role (created by terraform/bootstrap) granted read-only Kubernetes access (AmazonEKSViewPolicy: no Secrets)."
+  type        = string
+  default     = "orders-developer"
+}
+
+variable "developer_kubernetes_groups" {
+  description = "Kubernetes groups of the developer role's access entry. Helm charts bind namespaced rights to them (e.g. pods/portforward in the MongoDB namespace, for the authenticated tunnel)."
+  type        = list(string)
+  default     = ["orders:developers"]
+
+  validation {
+    condition     = alltrue([for g in var.developer_kubernetes_groups : !startswith(g, "system:")])
+    error_message = "developer_kubernetes_groups must not use the reserved system: prefix."
+  }
+}
+
+variable "deploy_role_name" {
+  description = "Name of the GitHub Actions deploy role (created by terraform/bootstrap); it runs Helm, so it is cluster-admin too."
+  type        = string
+  default     = "orders-github-deploy"
+}
+
+################################################################################
+# Container images
+################################################################################
+
+variable "ecr_repositories" {
+  description = "Private ECR repositories, created as <project>-<environment>/<name>. The services plus third-party images mirrored into ECR so that no deployment pulls from a public registry."
+  type        = list(string)
+  default = [
+    "service1",
+    "service2",
+    "mirror/mongodb",
+    "mirror/os-shell",
+    "mirror/envoy",
+    "mirror/envoy-gateway",
+    "mirror/envoy-ratelimit",
+  ]
+
+  validation {
+    condition     = length(var.ecr_repositories) == length(distinct(var.ecr_repositories)) && alltrue([for r in var.ecr_repositories : can(regex("^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$", r))])
+    error_message = "ecr_repositories must be distinct, lower-case repository names (a-z, 0-9, . _ - and / separators)."
+  }
+
+  validation {
+    condition     = contains(var.ecr_repositories, "service1") && contains(var.ecr_repositories, "service2")
+    error_message = "ecr_repositories must contain service1 and service2 (the pipeline pushes to them)."
+  }
+}
+
+variable "ecr_keep_images" {
+  description = "Tagged images kept per repository; older ones expire (rollback depth versus storage cost)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.ecr_keep_images >= 5 && var.ecr_keep_images <= 1000
+    error_message = "ecr_keep_images must be between 5 and 1000."
+  }
+}
+
+variable "ecr_untagged_expiry_days" {
+  description = "Days after which untagged images (superseded manifests, failed pushes) expire."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.ecr_untagged_expiry_days >= 1
+    error_message = "ecr_untagged_expiry_days must be at least 1."
+  }
+}
+
+variable "ecr_force_delete" {
+  description = "Allow terraform destroy to delete repositories that still contain images (dev: true, prod: false)."
+  type        = bool
+  default     = false
+}
+
+################################################################################
+# MongoDB: backups and credentials
+################################################################################
+
+variable "mongodb_namespace" {
+  description = "Kubernetes namespace of MongoDB and its backup and restore jobs (Pod Identity associations are bound to it)."
+  type        = string
+  default     = "mongodb"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.mongodb_namespace))
+    error_message = "mongodb_namespace must be a valid Kubernetes namespace name."
+  }
+}
+
+variable "backup_service_account" {
+  description = "Kubernetes service account of the scheduled backup job; it may only write to the backup bucket."
+  type        = string
+  default     = "mongodb-backup"
+}
+
+variable "restore_service_account" {
+  description = "Kubernetes service account of the restore job; it may only read from the backup bucket."
+  type        = string
+  default     = "mongodb-restore"
+}
+
+variable "backup_retention_days" {
+  description = "Days a backup object is kept before it expires."
+  type        = number
+
+  validation {
+    condition     = var.backup_retention_days >= 7
+    error_message = "backup_retention_days must be at least 7."
+  }
+}
+
+variable "backup_infrequent_access_after_days" {
+  description = "Days after which backups move to S3 Standard-IA (cheaper storage, per-GB retrieval fee). 0 disables the transition; otherwise at least 30 (S3 minimum)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.backup_infrequent_access_after_days == 0 || (var.backup_infrequent_access_after_days >= 30 && var.backup_infrequent_access_after_days < var.backup_retention_days)
+    error_message = "backup_infrequent_access_after_days must be 0 (off), or at least 30 and less than backup_retention_days."
+  }
+}
+
+variable "backup_bucket_force_destroy" {
+  description = "Let terraform destroy empty the backup bucket (dev: true, prod: false)."
+  type        = bool
+  default     = false
+}
+
+variable "mongodb_app_username" {
+  description = "MongoDB user the services connect as; it is limited to the application database."
+  type        = string
+  default     = "orders"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_]{2,31}$", var.mongodb_app_username)) && var.mongodb_app_username != "root"
+    error_message = "mongodb_app_username must be 3-32 lower-case letters, digits or underscores and must not be root."
+  }
+}
+
+variable "mongodb_app_database" {
+  description = "MongoDB database of the application user."
+  type        = string
+  default     = "orders"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,63}$", var.mongodb_app_database))
+    error_message = "mongodb_app_database must be 1-63 characters of letters, digits, _ and -."
+  }
+}
+
+variable "mongodb_password_version" {
+  description = "Generation of the MongoDB passwords. Passwords are written once and never stored in state; increase this number to generate and store new ones (then roll MongoDB and the services)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.mongodb_password_version >= 1 && floor(var.mongodb_password_version) == var.mongodb_password_version
+    error_message = "mongodb_password_version must be a positive whole number."
+  }
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted Secrets Manager secret can be restored (0 deletes at once: dev only)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "secret_recovery_window_days must be 0 or between 7 and 30."
+  }
+}
+
+variable "kms_deletion_window_days" {
+  description = "Waiting period, in days, before a KMS key of this environment is deleted after it is scheduled for deletion."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
+    error_message = "kms_deletion_window_days must be between 7 and 30."
+  }
+}
