@@ -121,13 +121,16 @@ function serviceDir(testFile) {
  * mongodb:// URL). cut() drops every connection and refuses new ones, as a
  * database outage does; restore() listens again on the same port. hold()
  * keeps connections open but lets no byte through until release(), as a
- * stalled database does. url is target with the proxy in place of the server.
+ * stalled database does. sent() returns every byte clients have sent so far,
+ * to check what went over the wire. url is target with the proxy in place of
+ * the server.
  */
 async function startProxy(target) {
   const parsed = new URL(target);
   const upstream = { host: parsed.hostname, port: Number(parsed.port || 27017) };
   const sockets = new Set();
   const held = [];
+  const upstreamBytes = [];
   let holding = false;
   let server;
   let port = 0;
@@ -150,6 +153,7 @@ async function startProxy(target) {
           remote.destroy();
         });
       }
+      client.on('data', (chunk) => upstreamBytes.push(chunk));
       forward(client, remote);
       forward(remote, client);
     });
@@ -173,6 +177,7 @@ async function startProxy(target) {
     hold() {
       holding = true;
     },
+    sent: () => Buffer.concat(upstreamBytes),
     release() {
       holding = false;
       for (const send of held.splice(0)) send();

@@ -79,6 +79,25 @@ test('an outage while serving: 503s during it, recovery after it, no acknowledge
   assert.equal((await svc.request('GET', '/livez')).status, 200, 'never restarted');
 });
 
+test('orders are written with majority write concern', async (t) => {
+  const proxy = await startProxy(mongoUrl());
+  const { svc, db } = await withService(t, proxy);
+  await waitFor('ready', () => ready(svc));
+  const before = proxy.sent().length;
+  assert.equal((await svc.request('POST', '/orders')).status, 200);
+  assert.equal((await svc.request('DELETE', '/orders/1')).status, 200);
+  const wire = proxy.sent().subarray(before);
+  // BSON on the wire: the commands and their writeConcern document {w: "majority"}.
+  for (const command of ['findAndModify', 'insert', 'delete']) {
+    assert.ok(wire.includes(Buffer.from(`${command}\0`)), `${command} was sent`);
+  }
+  const majority = Buffer.concat([Buffer.from([0x02]), Buffer.from('w\0'), Buffer.from([9, 0, 0, 0]), Buffer.from('majority\0')]);
+  let count = 0;
+  for (let at = wire.indexOf(majority); at >= 0; at = wire.indexOf(majority, at + 1)) count++;
+  assert.equal(count, 3, 'each of the three writes carries w: "majority"');
+  assert.deepEqual((await db.snapshot()).ids, []);
+});
+
 test('SIGTERM finishes the request in flight, refuses new ones, closes the pool and exits 0', async (t) => {
   const proxy = await startProxy(mongoUrl());
   const { svc, db } = await withService(t, proxy, { DB_TIMEOUT_MS: '5000' });
