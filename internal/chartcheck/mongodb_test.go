@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/orders-platform/orders/internal/tfcheck"
 )
 
 var regenMongoDBKeys = flag.String("mongodb-chart-values", "",
@@ -233,6 +236,42 @@ func TestMongoDBValuesCatchMistakes(t *testing.T) {
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("want a problem containing %q, got:\n%s", want, got)
+		}
+	}
+}
+
+// TestMirrorRepositoriesExistInTerraform: every image the pipeline mirrors for
+// MongoDB needs its ECR repository, which terraform/platform creates from the
+// default of variable ecr_repositories.
+func TestMirrorRepositoriesExistInTerraform(t *testing.T) {
+	root, up, _ := mongoDBFiles(t)
+	mod, findings, err := tfcheck.LoadModule(filepath.Join(root, "terraform", "platform"))
+	if err != nil || len(findings) > 0 {
+		t.Fatalf("load terraform/platform: %v %v", err, findings)
+	}
+	var repos []string
+	for _, b := range mod.Blocks("variable") {
+		if len(b.Block.Labels) != 1 || b.Block.Labels[0] != "ecr_repositories" {
+			continue
+		}
+		attr, ok := b.Block.Body.Attributes["default"]
+		if !ok {
+			t.Fatal("variable ecr_repositories has no default")
+		}
+		v, diags := attr.Expr.Value(nil)
+		if diags.HasErrors() {
+			t.Fatalf("ecr_repositories default is not a literal list: %v", diags)
+		}
+		for _, e := range v.AsValueSlice() {
+			repos = append(repos, e.AsString())
+		}
+	}
+	if len(repos) == 0 {
+		t.Fatal("terraform/platform declares no ecr_repositories")
+	}
+	for _, img := range up.Images {
+		if !slices.Contains(repos, img.ECRRepository) {
+			t.Errorf("charts/mongodb/upstream.yaml: image %s is mirrored to %q, which terraform/platform's ecr_repositories (%v) does not create", img.Name, img.ECRRepository, repos)
 		}
 	}
 }

@@ -240,6 +240,7 @@ variable "ecr_repositories" {
     "service1",
     "service2",
     "mirror/mongodb",
+    "mirror/mongodb-exporter",
     "mirror/os-shell",
     "mirror/envoy",
     "mirror/envoy-gateway",
