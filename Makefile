@@ -52,6 +52,10 @@ run: bin/localstack services/node_modules/.package-lock.json ## the whole system
 smoke: bin/smoke ## check the public contract: make smoke URL=http://<load balancer> (default: the local gateway)
 	bin/smoke -url $(or $(URL),http://127.0.0.1:8080)
 
+.PHONY: loadtest
+loadtest: bin/loadtest ## load with verification: make loadtest [URL=http://<load balancer>] [ARGS='-concurrency 32 -duration 1m']
+	bin/loadtest -url $(or $(URL),http://127.0.0.1:8080) $(ARGS)
+
 .PHONY: bench
 bench: bin/devdb services/node_modules/.package-lock.json ## throughput, p99 and peak memory of the services against devdb
 	cd services && $(WITH_NODE) ../scripts/with-devdb.sh node bench/bench.js

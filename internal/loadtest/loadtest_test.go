@@ -1,0 +1,141 @@
+package loadtest_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orders-platform/orders/internal/loadtest"
+	"github.com/orders-platform/orders/internal/localstack"
+	"github.com/orders-platform/orders/internal/testtools"
+)
+
+func TestRealServicesLoseNothingUnderLoad(t *testing.T) {
+	node, err := localstack.FindNode()
+	if err != nil {
+		if testtools.Required() {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	_, file, _, _ := runtime.Caller(0)
+	ctx := context.Background()
+	stack, err := localstack.Start(ctx, localstack.Options{
+		Node: node, ServicesDir: filepath.Join(filepath.Dir(file), "..", "..", "services"), DataDir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Stop()
+
+	res, err := loadtest.Run(ctx, loadtest.Config{BaseURL: stack.URL, Concurrency: 8, Requests: 400, Duration: 2 * time.Minute, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	res.Write(&out)
+	t.Log("\n" + out.String())
+	if res.Requests != 400 || res.Errors != 0 || len(res.Problems) != 0 {
+		t.Fatalf("want 400 requests, no errors, no problems:\n%s", out.String())
+	}
+	if res.Acknowledged < 100 || res.Deleted == 0 {
+		t.Fatalf("the mix did not create and delete enough to verify anything:\n%s", out.String())
+	}
+}
+
+// fake is an in-memory orders service that can be made to misbehave.
+type fake struct {
+	mu      sync.Mutex
+	next    int
+	orders  map[int]bool
+	loseNth int  // acknowledge the nth create without storing it
+	keepDel bool // acknowledge deletes without deleting
+}
+
+var idPath = regexp.MustCompile(`^/service1/(\d+)$`)
+
+func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == "/service1":
+		f.next++
+		if f.next != f.loseNth {
+			f.orders[f.next] = true
+		}
+		fmt.Fprintf(w, "Order number %d created successfully.", f.next)
+	case r.Method == http.MethodDelete && idPath.MatchString(r.URL.Path):
+		var n int
+		fmt.Sscan(idPath.FindStringSubmatch(r.URL.Path)[1], &n)
+		if !f.keepDel {
+			delete(f.orders, n)
+		}
+		fmt.Fprintf(w, "Order number %d deleted successfully.", n)
+	case r.Method == http.MethodGet && r.URL.Path == "/service2":
+		var parts []string
+		for n := 1; n <= f.next; n++ {
+			if f.orders[n] {
+				parts = append(parts, fmt.Sprintf(`{"_id":%d}`, n))
+			}
+		}
+		fmt.Fprint(w, "["+strings.Join(parts, ",")+"]")
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func TestVerificationCatchesLostAndUndeletedOrders(t *testing.T) {
+	tests := []struct {
+		name string
+		svc  *fake
+		mix  loadtest.Mix
+		want *regexp.Regexp
+	}{
+		{"correct", &fake{}, loadtest.Mix{Create: 5, List: 1, Delete: 2}, nil},
+		// No deletes: the run could otherwise pick the lost order to delete.
+		{"a lost order", &fake{loseNth: 5}, loadtest.Mix{Create: 5, List: 1}, regexp.MustCompile(`^order 5 was acknowledged but is not listed: lost$`)},
+		{"deletes that do not delete", &fake{keepDel: true}, loadtest.Mix{Create: 5, List: 1, Delete: 2}, regexp.MustCompile(`^order \d+ is listed although its delete was acknowledged$`)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.svc.orders = map[int]bool{}
+			srv := httptest.NewServer(tc.svc)
+			defer srv.Close()
+			res, err := loadtest.Run(context.Background(), loadtest.Config{
+				BaseURL: srv.URL, Concurrency: 4, Requests: 200, Seed: 7,
+				Mix: tc.mix,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == nil {
+				if len(res.Problems) != 0 || res.Errors != 0 {
+					t.Fatalf("correct service: problems %v, errors %d", res.Problems, res.Errors)
+				}
+				return
+			}
+			found := false
+			for _, p := range res.Problems {
+				found = found || tc.want.MatchString(p)
+			}
+			if !found {
+				t.Fatalf("problems %q, want one matching %q", res.Problems, tc.want)
+			}
+		})
+	}
+}
+
+func TestRefusesAnUnboundedRun(t *testing.T) {
+	_, err := loadtest.Run(context.Background(), loadtest.Config{BaseURL: "http://127.0.0.1:1", Concurrency: 1})
+	if err == nil || !strings.Contains(err.Error(), "must stop by itself") {
+		t.Fatalf("error %v, want a refusal of an unbounded run", err)
+	}
+}
