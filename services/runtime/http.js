@@ -124,14 +124,15 @@ function errorHandler(logger) {
   return (err, req, res, next) => {
     let status = 500;
     let message = 'internal error';
+    let headers = {};
     if (err instanceof HttpError) {
       status = err.status;
       message = err.message;
-      res.set(err.headers);
+      headers = err.headers;
     } else if (err instanceof DatabaseUnavailableError) {
       status = 503;
       message = 'service unavailable: the database cannot be reached, retry shortly';
-      res.set('Retry-After', '1');
+      headers = { 'Retry-After': '1' };
       logger.warn('database unavailable', { reqId: req.id, err: err.cause ?? err });
     } else if (Number.isInteger(err.status) && err.status >= 400 && err.status < 500) {
       // Errors Express raises itself, such as an undecodable URL.
@@ -146,6 +147,7 @@ function errorHandler(logger) {
       res.destroy(err);
       return;
     }
+    res.set(headers);
     sendText(res, status, message);
   };
 }

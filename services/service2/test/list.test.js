@@ -5,6 +5,7 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const http = require('node:http');
 const { startService, serviceDir, uniqueDatabase, mongoUrl, connect, startProxy, waitFor, metricValue } = require('@orders/testkit');
 
 const dir = serviceDir(__filename);
@@ -101,4 +102,45 @@ test('SIGTERM exits 0 and logs that it stopped', async () => {
   await waitFor('ready', async () => (await other.request('GET', '/readyz')).status === 200);
   assert.deepEqual(await other.stop('SIGTERM'), { code: 0, signal: null });
   assert.ok(other.logs.some((e) => e.msg === 'stopped'));
+});
+
+test('a database failure in the middle of a listing aborts it instead of ending it as valid JSON', async (t) => {
+  const proxy = await startProxy(mongoUrl());
+  const other = uniqueDatabase('service2');
+  const data = await connect(other);
+  const n = 30000;
+  for (let i = 1; i <= n; i += 5000) {
+    await data.orders.insertMany(Array.from({ length: 5000 }, (_, k) => ({ _id: i + k })));
+  }
+  const viaProxy = await startService(dir, { MONGODB_URL: proxy.url, MONGODB_DB: other, DB_TIMEOUT_MS: '500' });
+  t.after(async () => {
+    await viaProxy.stop('SIGKILL');
+    await proxy.close();
+    await data.db.dropDatabase();
+    await data.close();
+  });
+  await waitFor('ready', async () => (await viaProxy.request('GET', '/readyz')).status === 200);
+
+  const outcome = await new Promise((resolve) => {
+    http.get(`${viaProxy.base}/orders`, (res) => {
+      let body = '';
+      let cut = false;
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        body += chunk;
+        if (!cut) {
+          cut = true;
+          proxy.cut(); // the database goes away after the first bytes are out
+        }
+      });
+      res.on('end', () => resolve({ status: res.statusCode, complete: true, body }));
+      res.on('error', () => resolve({ status: res.statusCode, complete: false, body }));
+      res.on('aborted', () => resolve({ status: res.statusCode, complete: false, body }));
+    }).on('error', () => resolve({ complete: false, body: '' }));
+  });
+  assert.equal(outcome.status, 200, 'the listing had started');
+  assert.equal(outcome.complete, false, 'the client sees the response aborted');
+  assert.throws(() => JSON.parse(outcome.body), 'what arrived is not mistakable for a complete list');
+  await viaProxy.waitForLog((e) => e.msg === 'database unavailable');
+  assert.equal((await viaProxy.request('GET', '/livez')).status, 200, 'the process survives');
 });
