@@ -1,6 +1,7 @@
 // Command localstack runs the whole orders system on this machine without
-// Docker: devdb, service1 and service2 (Node 24), and a gateway on :8080 that
-// maps /service1 and /service2 onto them as the load balancer does:
+// Docker: devdb, service1 and service2 (Node 24), and a gateway on :8080 whose
+// routes are the HTTPRoutes the orders chart renders for the local
+// environment, so the public paths work as through the load balancer:
 //
 //	curl -XPOST   http://127.0.0.1:8080/service1 -d '{}'
 //	curl -XDELETE http://127.0.0.1:8080/service1/4
@@ -16,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -34,13 +36,17 @@ func run(args []string) error {
 	gateway := fs.String("gateway", "127.0.0.1:8080", "address of the public gateway")
 	dbAddr := fs.String("db", "127.0.0.1:27017", "address of devdb")
 	data := fs.String("data", ".devdb", "directory for devdb's data (kept between runs)")
-	services := fs.String("services", "services", "the services/ npm workspace, installed")
+	root := fs.String("root", ".", "the repository: services/ (installed) and the orders chart whose routes the gateway serves")
 	port1 := fs.Int("service1-port", 3000, "service1's own port")
 	port2 := fs.Int("service2-port", 3001, "service2's own port")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	node, err := localstack.FindNode()
+	if err != nil {
+		return err
+	}
+	routes, err := localstack.RoutesFromChart(*root)
 	if err != nil {
 		return err
 	}
@@ -51,7 +57,8 @@ func run(args []string) error {
 	defer cancel()
 	stack, err := localstack.Start(startCtx, localstack.Options{
 		Node:        node,
-		ServicesDir: *services,
+		ServicesDir: filepath.Join(*root, "services"),
+		Routes:      routes,
 		DataDir:     *data,
 		DBAddr:      *dbAddr,
 		GatewayAddr: *gateway,

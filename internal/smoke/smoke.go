@@ -326,28 +326,55 @@ func ParseList(body []byte) ([]int64, error) {
 	return ids, nil
 }
 
-// expect sends one request and returns the body when the status is the one wanted.
+// expect sends one request and returns the body when the status is the one
+// wanted. A 429 from the gateway's rate limit is not an answer about the
+// contract: the request is sent again after a pause, a few times.
 func (r *run) expect(ctx context.Context, method, path, body, contentType string, status int) (string, error) {
+	for attempt := 1; ; attempt++ {
+		got, b, wait, err := r.send(ctx, method, path, body, contentType)
+		if err != nil {
+			return "", err
+		}
+		if got == http.StatusTooManyRequests && status != http.StatusTooManyRequests && attempt < maxAttempts {
+			select {
+			case <-ctx.Done():
+				return "", fmt.Errorf("%s %s: rate limited, and %w", method, path, ctx.Err())
+			case <-time.After(wait):
+				continue
+			}
+		}
+		if got != status {
+			return "", fmt.Errorf("%s %s: status %d, want %d (body %q)", method, path, got, status, shorten(b))
+		}
+		return b, nil
+	}
+}
+
+const maxAttempts = 5
+
+// send makes one request; wait is how long a 429 asks the client to pause.
+func (r *run) send(ctx context.Context, method, path, body, contentType string) (status int, text string, wait time.Duration, err error) {
 	req, err := http.NewRequestWithContext(ctx, method, r.base+path, strings.NewReader(body))
 	if err != nil {
-		return "", fmt.Errorf("build request: %w", err)
+		return 0, "", 0, fmt.Errorf("build request: %w", err)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
 	res, err := r.cfg.Client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%s %s: %w", method, path, err)
+		return 0, "", 0, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	if err != nil {
-		return "", fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
+		return 0, "", 0, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
 	}
-	if res.StatusCode != status {
-		return "", fmt.Errorf("%s %s: status %d, want %d (body %q)", method, path, res.StatusCode, status, shorten(string(b)))
+	wait = time.Second
+	if secs, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && secs >= 0 && secs <= 30 {
+		wait = time.Duration(secs) * time.Second
 	}
-	return string(b), nil
+	return res.StatusCode, string(b), wait, nil
 }
 
 func (r *run) check(name string, fn func() (string, error)) bool {

@@ -35,7 +35,12 @@ func startStack(t *testing.T) *localstack.Stack {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	stack, err := localstack.Start(ctx, localstack.Options{Node: node, ServicesDir: servicesDir(), DataDir: t.TempDir()})
+	// The gateway serves the routes the orders chart renders, as in the cluster.
+	routes, err := localstack.RoutesFromChart(filepath.Join(servicesDir(), ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack, err := localstack.Start(ctx, localstack.Options{Node: node, ServicesDir: servicesDir(), DataDir: t.TempDir(), Routes: routes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +87,8 @@ type broken struct {
 	list    func(ids []int) string    // the GET body
 	deletes bool                      // whether DELETE really deletes
 	refuse  func(r *http.Request) int // the status for a bad request, 0 for the right one
+	limit   int                       // answer 429 to every limit-th request, as a rate limit would
+	served  int
 }
 
 var idPath = regexp.MustCompile(`^/service1/([1-9][0-9]{0,15})$`)
@@ -89,6 +96,12 @@ var idPath = regexp.MustCompile(`^/service1/([1-9][0-9]{0,15})$`)
 func (b *broken) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.served++
+	if b.limit > 0 && b.served%b.limit == 0 {
+		w.Header().Set("Retry-After", "0")
+		http.Error(w, "local_rate_limited", http.StatusTooManyRequests)
+		return
+	}
 	status := http.StatusOK
 	switch {
 	case r.Method == http.MethodPost && r.URL.Path == "/service1" && r.Header.Get("Content-Type") != "application/json" && r.ContentLength < 4096:
@@ -161,6 +174,11 @@ func TestFailsPreciselyOnABrokenService(t *testing.T) {
 		{
 			name:      "correct service passes",
 			breakIt:   func(*broken) {},
+			failCheck: "",
+		},
+		{
+			name:      "a rate limit that refuses every third request is waited out",
+			breakIt:   func(b *broken) { b.limit = 3 },
 			failCheck: "",
 		},
 		{
