@@ -1,0 +1,250 @@
+// The orders platform's pipeline: test, check, build, publish, plan, provision,
+// deploy, diff, smoke, up, db-tunnel and destroy.
+//
+// This module is a thin adapter. Every function hands its arguments, by ID, to
+// the library github.com/orders-platform/orders/pipeline (written on
+// the published SDK dagger.io/dagger and unit-tested with go test), which does
+// the work. No logic lives here.
+package main
+
+import (
+	"context"
+
+	"dagger/orders/internal/dagger"
+
+	"github.com/orders-platform/orders/pipeline"
+)
+
+// Orders is the pipeline of the orders platform.
+type Orders struct {
+	// +private
+	Source *dagger.Directory
+	// +private
+	AwsAccessKeyID *dagger.Secret
+	// +private
+	AwsSecretAccessKey *dagger.Secret
+	// +private
+	AwsSessionToken *dagger.Secret
+	// +private
+	Commit string
+	// +private
+	StateBucket string
+}
+
+// New takes what every function shares: the repository and, for the functions that reach AWS, the credentials as
+// secrets (never printed). Example: dagger call --aws-access-key-id=env://AWS_ACCESS_KEY_ID
+// --aws-secret-access-key=env://AWS_SECRET_ACCESS_KEY --aws-session-token=env://AWS_SESSION_TOKEN deploy --env=dev
+func New(
+	// The repository.
+	// +defaultPath="/"
+	source *dagger.Directory,
+	// AWS access key id, e.g. env://AWS_ACCESS_KEY_ID (plan, provision, publish, deploy, diff, db-tunnel, destroy).
+	// +optional
+	awsAccessKeyID *dagger.Secret,
+	// AWS secret access key, e.g. env://AWS_SECRET_ACCESS_KEY.
+	// +optional
+	awsSecretAccessKey *dagger.Secret,
+	// AWS session token of temporary credentials, e.g. env://AWS_SESSION_TOKEN.
+	// +optional
+	awsSessionToken *dagger.Secret,
+	// Git commit the images are tagged with (default: git rev-parse HEAD of the source).
+	// +optional
+	commit string,
+	// Terraform state bucket (default: orders-tfstate-<account>-<region>, as terraform/bootstrap names it).
+	// +optional
+	stateBucket string,
+) *Orders {
+	return &Orders{Source: source, AwsAccessKeyID: awsAccessKeyID, AwsSecretAccessKey: awsSecretAccessKey,
+		AwsSessionToken: awsSessionToken, Commit: commit, StateBucket: stateBucket}
+}
+
+// open hands the module's inputs to the library by ID.
+func (m *Orders) open(ctx context.Context) (*pipeline.Pipeline, error) {
+	src, err := m.Source.ID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := pipeline.Inputs{SourceID: string(src), Commit: m.Commit}
+	for dst, secret := range map[*string]*dagger.Secret{
+		&in.AWSAccessKeyID: m.AwsAccessKeyID, &in.AWSSecretAccessKey: m.AwsSecretAccessKey, &in.AWSSessionToken: m.AwsSessionToken,
+	} {
+		if secret != nil {
+			id, err := secret.ID(ctx)
+			if err != nil {
+				return nil, err
+			}
+			*dst = string(id)
+		}
+	}
+	return pipeline.Open(ctx, in)
+}
+
+// run opens the pipeline, calls f and closes it.
+func run[T any](ctx context.Context, m *Orders, f func(*pipeline.Pipeline) (T, error)) (T, error) {
+	p, err := m.open(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	defer p.Close()
+	return f(p)
+}
+
+// Run every test suite in containers: both services against a real MongoDB, the Go tests (devdb, smoke on the
+// local stack, charts on a real Kubernetes API server, Terraform checks, workflow lint).
+func (m *Orders) Test(ctx context.Context) (string, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Test(ctx) })
+}
+
+// Run the static checks: gofmt and go vet, helm lint and render with the chart policies, terraform fmt and
+// validate, the Trivy configuration scan (HIGH/CRITICAL fail) and actionlint.
+func (m *Orders) Check(ctx context.Context) (string, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Check(ctx) })
+}
+
+// Build a service image from its Dockerfile for linux/amd64 and linux/arm64; returns the multi-platform OCI
+// tarball (e.g. `dagger call build --service=service1 export --path=service1.tar`).
+func (m *Orders) Build(
+	ctx context.Context,
+	// service1 or service2
+	service string,
+) (*dagger.File, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (*dagger.File, error) {
+		f, err := p.Build(ctx, service)
+		if err != nil {
+			return nil, err
+		}
+		id, err := f.ID(ctx)
+		return dag.LoadFileFromID(dagger.FileID(id)), err
+	})
+}
+
+// Build the services for linux/amd64 and linux/arm64, log in to the environment's ECR through the ECR API and
+// push them tagged with the git commit; prints each image by digest. Needs AWS credentials.
+func (m *Orders) Publish(
+	ctx context.Context,
+	// environment: a folder under environments/ (dev, prod, …)
+	env string,
+	// only this service (service1 or service2); default both
+	// +optional
+	service string,
+) (string, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Publish(ctx, env, m.StateBucket, service) })
+}
+
+// Show what Terraform would change for the environment (its own state key); nothing changes. Needs AWS credentials.
+func (m *Orders) Plan(
+	ctx context.Context,
+	// environment: a folder under environments/ (dev, prod, …)
+	env string,
+	// fail when the plan has changes (drift)
+	// +optional
+	failOnDrift bool,
+) (string, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Plan(ctx, env, m.StateBucket, failOnDrift) })
+}
+
+// Apply terraform/platform for the environment and print its outputs. Needs AWS credentials.
+func (m *Orders) Provision(
+	ctx context.Context,
+	// environment: a folder under environments/ (dev, prod, …)
+	env string,
+) (string, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Provision(ctx, env, m.StateBucket) })
+}
+
+// Deploy an environment: provision, mirror the pinned third-party images into ECR, scan and publish both
+// services, install the Helm releases with the Terraform outputs and image digests, smoke-test through the load
+// balancer. On failure says what failed and what was rolled back; on success prints the public URL and the
+// Elastic IPs. Needs AWS credentials.
+func (m *Orders) Deploy(
+	ctx context.Context,
+	// environment: a folder under environments/ (dev, prod, …)
+	env string,
+	// HIGH/CRITICAL vulnerabilities (CVE or GHSA ids) accepted for this deploy
+	// +optional
+	acceptVulnerabilities []string,
+	// deploy onto the infrastructure as it is, without terraform apply
+	// +optional
+	skipProvision bool,
+	// skip the smoke test
+	// +optional
+	skipSmoke bool,
+	// bound on the releases, rollback included
+	// +optional
+	// +default="15m"
+	timeout string,
+) (string, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) {
+		return p.Deploy(ctx, pipeline.DeployOptions{Env: env, StateBucket: m.StateBucket, AcceptVulnerabilities: acceptVulnerabilities,
+			StepOptions: pipeline.StepOptions{SkipProvision: skipProvision, SkipSmoke: skipSmoke}, Timeout: timeout})
+	})
+}
+
+// Show what deploy would change, without changing it: the Terraform plan, and for each Helm release the
+// difference between the manifests it would apply and what is live. Needs AWS credentials.
+func (m *Orders) Diff(
+	ctx context.Context,
+	// environment: a folder under environments/ (dev, prod, …)
+	env string,
+) (string, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Diff(ctx, env, m.StateBucket) })
+}
+
+// Check the public contract (POST /service1, DELETE /service1/<n>, GET /service2) against any endpoint.
+func (m *Orders) Smoke(
+	ctx context.Context,
+	// base URL, e.g. http://<load balancer>
+	url string,
+) (string, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Smoke(ctx, url) })
+}
+
+// Run the whole system on k3s: images built from source and imported, the releases installed with the local
+// environment and smoke-tested. Returns the gateway: `dagger call up up --ports=8080:80`, then curl
+// http://localhost:8080/service2.
+func (m *Orders) Up(
+	ctx context.Context,
+	// skip the smoke test
+	// +optional
+	skipSmoke bool,
+) (*dagger.Service, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (*dagger.Service, error) {
+		s, err := p.Up(ctx, skipSmoke)
+		if err != nil {
+			return nil, err
+		}
+		id, err := s.ID(ctx)
+		return dag.LoadServiceFromID(dagger.ServiceID(id)), err
+	})
+}
+
+// An authenticated tunnel to the environment's MongoDB, through EKS with your AWS credentials:
+// `dagger call db-tunnel --env=dev up --ports=27017:27017`. Needs AWS credentials.
+func (m *Orders) DBTunnel(
+	ctx context.Context,
+	// environment: a folder under environments/ (dev, prod, …)
+	env string,
+) (*dagger.Service, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (*dagger.Service, error) {
+		s, err := p.DBTunnel(ctx, env, m.StateBucket)
+		if err != nil {
+			return nil, err
+		}
+		id, err := s.ID(ctx)
+		return dag.LoadServiceFromID(dagger.ServiceID(id)), err
+	})
+}
+
+// Uninstall the releases, then destroy the environment's infrastructure (cluster, database volumes, backups).
+// Refuses unless --confirm repeats the environment's name. Needs AWS credentials.
+func (m *Orders) Destroy(
+	ctx context.Context,
+	// environment: a folder under environments/ (dev, prod, …)
+	env string,
+	// the environment's name again
+	// +optional
+	confirm string,
+) (string, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Destroy(ctx, env, confirm, m.StateBucket) })
+}

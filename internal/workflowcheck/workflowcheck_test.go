@@ -1,0 +1,51 @@
+package workflowcheck
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRepositoryWorkflows(t *testing.T) {
+	files, err := Files("../../.github/workflows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings, err := Lint(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range findings {
+		t.Error(f)
+	}
+}
+
+// The checks find what they are for: a broken workflow fails every one of them.
+func TestBrokenWorkflowFails(t *testing.T) {
+	files, err := Files("testdata/broken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings, err := Lint(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, f := range findings {
+		all = append(all, f.String())
+	}
+	joined := strings.Join(all, "\n")
+	for _, want := range []string{
+		"actionlint [expression]",                                                        // unknown context in an expression
+		"actionlint [runner-label]",                                                      // unknown runner
+		"uses actions/checkout@v5 is not pinned",                                         // a moving tag
+		"uses actions/setup-go@main is not pinned",                                       // a branch
+		"uses actions/setup-node@v6.0.0 is not pinned",                                   // an exact tag can still be moved
+		"uses actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830: say which version", // a bare SHA
+		"sets no top-level permissions",                                                  // default token permissions
+		"job build permissions grants contents: write",                                   // more than needed
+	} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("no finding %q in:\n%s", want, joined)
+		}
+	}
+}

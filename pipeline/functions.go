@@ -1,0 +1,678 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"dagger.io/dagger"
+
+	"github.com/orders-platform/orders/internal/charts"
+	"github.com/orders-platform/orders/internal/environments"
+	"github.com/orders-platform/orders/internal/tfoutputs"
+)
+
+// Test runs every suite in containers: the services against a real MongoDB, the
+// Go tests (devdb, smoke on the local stack, charts on a real API server,
+// Terraform checks, workflow lint) with the tools cached in a volume.
+func (p *Pipeline) Test(ctx context.Context) (string, error) {
+	p.progress("services: npm test against %s", MongoImage)
+	mongo := p.dag.Container().From(MongoImage).WithExposedPort(27017).AsService()
+	services, err := stdout(ctx, "services tests", p.dag.Container().From(NodeImage).
+		WithMountedDirectory(srcDir, p.src).WithWorkdir(srcDir+"/services").
+		WithMountedCache("/root/.npm", p.dag.CacheVolume("orders-npm")).
+		WithServiceBinding("mongo", mongo).
+		WithEnvVariable("MONGODB_URL", "mongodb://mongo:27017/DevOpsAssignment").
+		WithExec([]string{"npm", "ci", "--no-audit", "--no-fund"}).
+		WithExec([]string{"npm", "test"}))
+	if err != nil {
+		return "", err
+	}
+	p.progress("go: make test-go (tools cached in a volume)")
+	goTests, err := stdout(ctx, "Go tests", p.makeContainer().WithExec([]string{"make", "tools", "test-go"}))
+	if err != nil {
+		return "", err
+	}
+	return lastLines(services, 15) + "\n" + lastLines(goTests, 40) + "\n", nil
+}
+
+// makeContainer runs the Makefile: Go, npm (Node 24 comes from the tools cache), terraform.
+func (p *Pipeline) makeContainer() *dagger.Container {
+	tf := p.dag.Container().From(TerraformImage).File("/bin/terraform")
+	return p.goContainer().
+		WithExec([]string{"sh", "-c", "apt-get update -qq && apt-get install -y -qq --no-install-recommends npm >/dev/null"}).
+		WithFile("/usr/local/bin/terraform", tf).
+		WithMountedCache("/root/.cache/orders-platform/tools", p.dag.CacheVolume("orders-tools")).
+		WithEnvVariable("ORDERS_REQUIRE_TOOLS", "1")
+}
+
+// Check runs the static checks: gofmt and go vet, helm lint and render with the
+// chart policies, terraform fmt and validate (init without a backend), the
+// Trivy configuration scan of terraform/ and charts/, and actionlint.
+func (p *Pipeline) Check(ctx context.Context) (string, error) {
+	var report strings.Builder
+	p.progress("gofmt, go vet")
+	if _, err := stdout(ctx, "gofmt/go vet", p.goContainer().WithExec([]string{"make", "lint"})); err != nil {
+		return "", err
+	}
+	report.WriteString("gofmt, go vet: ok\n")
+
+	p.progress("helm lint and render, actionlint")
+	out, err := stdout(ctx, "chart and workflow checks", p.goContainer().
+		WithExec([]string{"go", "test", "-count=1", "./internal/chartcheck", "./internal/workflowcheck", "./internal/charts"}))
+	if err != nil {
+		return "", err
+	}
+	report.WriteString(out)
+
+	for _, dir := range []string{"terraform/bootstrap", "terraform/platform"} {
+		p.progress("terraform fmt and validate: %s", dir)
+		_, err := stdout(ctx, "terraform "+dir, p.dag.Container().From(TerraformImage).
+			WithMountedDirectory(srcDir, p.src).WithWorkdir(srcDir).
+			WithMountedCache("/root/.terraform.d/plugin-cache", p.dag.CacheVolume("orders-terraform-plugins")).
+			WithEnvVariable("TF_PLUGIN_CACHE_DIR", "/root/.terraform.d/plugin-cache").
+			WithExec([]string{"terraform", "-chdir=" + dir, "fmt", "-check", "-recursive", "-diff"}).
+			WithExec([]string{"terraform", "-chdir=" + dir, "init", "-backend=false", "-input=false", "-no-color"}).
+			WithExec([]string{"terraform", "-chdir=" + dir, "validate", "-no-color"}))
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&report, "terraform fmt, validate %s: ok\n", dir)
+	}
+
+	p.progress("security scan: trivy config terraform/ charts/")
+	if _, err := stdout(ctx, "trivy config", p.dag.Container().From(TrivyImage).
+		WithMountedDirectory(srcDir, p.src).WithWorkdir(srcDir).
+		WithExec([]string{"trivy", "config", "--quiet", "--severity", "HIGH,CRITICAL", "--exit-code", "1", "terraform", "charts"})); err != nil {
+		return "", err
+	}
+	report.WriteString("trivy config terraform/ charts/: no HIGH or CRITICAL finding\n")
+	return report.String(), nil
+}
+
+// serviceImages builds a service from its Dockerfile (context services/) for each platform.
+func (p *Pipeline) serviceImages(service string, platforms []dagger.Platform) ([]*dagger.Container, error) {
+	dockerfile, err := ServiceDockerfile(service)
+	if err != nil {
+		return nil, err
+	}
+	var out []*dagger.Container
+	for _, pl := range platforms {
+		out = append(out, p.src.Directory("services").DockerBuild(dagger.DirectoryDockerBuildOpts{
+			Dockerfile: dockerfile,
+			Platform:   pl,
+		}))
+	}
+	return out, nil
+}
+
+// Build builds a service for linux/amd64 and linux/arm64 and returns the
+// multi-platform image as an OCI tarball.
+func (p *Pipeline) Build(ctx context.Context, service string) (*dagger.File, error) {
+	variants, err := p.serviceImages(service, Platforms)
+	if err != nil {
+		return nil, err
+	}
+	p.progress("build %s for %v", service, Platforms)
+	for i, v := range variants {
+		if _, err := v.Sync(ctx); err != nil {
+			return nil, fmt.Errorf("build %s for %s: %w", service, Platforms[i], err)
+		}
+	}
+	return p.dag.Container().AsTarball(dagger.ContainerAsTarballOpts{PlatformVariants: variants}), nil
+}
+
+// awsRun is what every AWS function needs: the environment, Terraform
+// initialised on its state, the credentials as an SDK config.
+type awsRun struct {
+	env *environments.Environment
+	tf  Terraform
+	ctr *dagger.Container // terraform, initialised
+}
+
+// awsEnvironment validates the environment and credentials and initialises
+// Terraform, all before anything changes.
+func (p *Pipeline) awsEnvironment(ctx context.Context, function, name, bucket string) (*awsRun, error) {
+	env, err := p.environment(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if !env.AWS {
+		return nil, fmt.Errorf("%s --env=%s: environment %q has no Terraform; it runs on the local cluster: use `dagger call up`", function, name, name)
+	}
+	if err := p.aws.require(function); err != nil {
+		return nil, err
+	}
+	if bucket == "" {
+		cfg, err := p.aws.config(ctx, env.Region)
+		if err != nil {
+			return nil, err
+		}
+		acct, err := account(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if bucket, err = StateBucket(acct, env.Region); err != nil {
+			return nil, err
+		}
+	}
+	tf := Terraform{Env: env, Bucket: bucket}
+	initArgs, err := tf.Init()
+	if err != nil {
+		return nil, err
+	}
+	p.progress("terraform init: state s3://%s/%s", bucket, env.StateKey)
+	ctr := p.aws.withAWS(p.dag.Container().From(TerraformImage), env.Region).
+		WithMountedDirectory(srcDir, p.src).WithWorkdir(srcDir).
+		WithMountedCache("/root/.terraform.d/plugin-cache", p.dag.CacheVolume("orders-terraform-plugins")).
+		WithEnvVariable("TF_PLUGIN_CACHE_DIR", "/root/.terraform.d/plugin-cache").
+		WithEnvVariable("TF_IN_AUTOMATION", "1").
+		WithExec(initArgs)
+	if _, err := stdout(ctx, "terraform init for "+name, ctr); err != nil {
+		return nil, err
+	}
+	return &awsRun{env: env, tf: tf, ctr: ctr}, nil
+}
+
+// plan runs terraform plan and reports whether it has changes.
+func (p *Pipeline) plan(ctx context.Context, run *awsRun) (*dagger.Container, PlanResult, string, error) {
+	p.progress("terraform plan --env=%s", run.env.Name)
+	c := run.ctr.WithExec(run.tf.Plan(), dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+	code, err := c.ExitCode(ctx)
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("terraform plan --env=%s: %w", run.env.Name, err)
+	}
+	out, _ := c.Stdout(ctx)
+	res, err := ParsePlanExit(code)
+	if err != nil {
+		errOut, _ := c.Stderr(ctx)
+		return nil, 0, "", fmt.Errorf("%w: %s", err, lastLines(errOut+out, 20))
+	}
+	return c, res, out, nil
+}
+
+// Plan shows what Terraform would change for the environment. With
+// failOnDrift, changes are an error (the scheduled drift check).
+func (p *Pipeline) Plan(ctx context.Context, env, bucket string, failOnDrift bool) (string, error) {
+	run, err := p.awsEnvironment(ctx, "plan", env, bucket)
+	if err != nil {
+		return "", err
+	}
+	_, res, out, err := p.plan(ctx, run)
+	if err != nil {
+		return "", err
+	}
+	if res == PlanChanges && failOnDrift {
+		return "", fmt.Errorf("drift: the %s infrastructure differs from terraform/platform with environments/%s/terraform.tfvars:\n%s", env, env, out)
+	}
+	return out, nil
+}
+
+// provision applies the plan it just made; outputs are read afterwards.
+func (p *Pipeline) provision(ctx context.Context, run *awsRun) (*awsRun, error) {
+	planned, res, _, err := p.plan(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	if res == PlanNoChanges {
+		p.progress("terraform: no changes for %s", run.env.Name)
+		return run, nil
+	}
+	p.progress("terraform apply --env=%s (an EKS cluster takes about 15 minutes the first time)", run.env.Name)
+	applied := planned.WithExec(run.tf.Apply())
+	if _, err := stdout(ctx, "terraform apply --env="+run.env.Name, applied); err != nil {
+		return nil, err
+	}
+	return &awsRun{env: run.env, tf: run.tf, ctr: applied}, nil
+}
+
+// Provision applies terraform/platform for the environment and returns the outputs.
+func (p *Pipeline) Provision(ctx context.Context, env, bucket string) (string, error) {
+	run, err := p.awsEnvironment(ctx, "provision", env, bucket)
+	if err != nil {
+		return "", err
+	}
+	if run, err = p.provision(ctx, run); err != nil {
+		return "", err
+	}
+	raw, _, err := p.outputs(ctx, run)
+	if err != nil {
+		return "", err
+	}
+	return raw, nil
+}
+
+// outputs reads and validates the Terraform outputs of the environment.
+func (p *Pipeline) outputs(ctx context.Context, run *awsRun) (string, *tfoutputs.Outputs, error) {
+	raw, err := stdout(ctx, "terraform output --env="+run.env.Name, run.ctr.WithExec(run.tf.Output()))
+	if err != nil {
+		return "", nil, err
+	}
+	out, err := ParseOutputs(run.env, []byte(raw))
+	if err != nil {
+		return "", nil, err
+	}
+	return raw, out, nil
+}
+
+// registryAuth logs in to the environment's ECR registry through the ECR API.
+func (p *Pipeline) registryAuth(ctx context.Context, out *tfoutputs.Outputs) (RegistryAuth, *dagger.Secret, error) {
+	cfg, err := p.aws.config(ctx, out.Region)
+	if err != nil {
+		return RegistryAuth{}, nil, err
+	}
+	auth, err := ECRLogin(ctx, ecrClient(cfg), out.ECRRegistry)
+	if err != nil {
+		return RegistryAuth{}, nil, err
+	}
+	return auth, p.dag.SetSecret("ecr-password-"+out.Environment, auth.Password), nil
+}
+
+// mirror copies the third-party images into ECR, both platforms, same tag.
+func (p *Pipeline) mirror(ctx context.Context, out *tfoutputs.Outputs, auth RegistryAuth, password *dagger.Secret) error {
+	images, err := p.thirdPartyImages(ctx)
+	if err != nil {
+		return err
+	}
+	plan, err := MirrorPlan(images, out)
+	if err != nil {
+		return err
+	}
+	for _, m := range plan {
+		p.progress("mirror %s -> %s", m.Source, m.Target)
+		var variants []*dagger.Container
+		for _, pl := range Platforms {
+			variants = append(variants, p.dag.Container(dagger.ContainerOpts{Platform: pl}).From(m.Source))
+		}
+		if _, err := p.dag.Container().WithRegistryAuth(auth.Registry, auth.Username, password).
+			Publish(ctx, m.Target, dagger.ContainerPublishOpts{PlatformVariants: variants}); err != nil {
+			return fmt.Errorf("mirror %s to %s: %w", m.Source, m.Target, err)
+		}
+	}
+	return nil
+}
+
+// thirdPartyImages are the MongoDB images of charts/mongodb/upstream.yaml and Envoy's.
+func (p *Pipeline) thirdPartyImages(ctx context.Context) ([]ThirdPartyImage, error) {
+	const upstream = "charts/mongodb/upstream.yaml"
+	tmp, err := p.exportFile(ctx, upstream)
+	if err != nil {
+		return nil, err
+	}
+	u, err := charts.ReadMongoDBUpstream(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("mirror: %w", err)
+	}
+	var images []ThirdPartyImage
+	for _, img := range u.Images {
+		images = append(images, ThirdPartyImage{Source: img.Source, ECRRepository: img.ECRRepository})
+	}
+	return append(images, EnvoyImages...), nil
+}
+
+// exportFile copies one file of the source to a temporary local path.
+func (p *Pipeline) exportFile(ctx context.Context, file string) (string, error) {
+	dst := path.Join(tempDir(), path.Base(file))
+	if _, err := p.src.File(file).Export(ctx, dst); err != nil {
+		return "", fmt.Errorf("read %s: %w", file, err)
+	}
+	return dst, nil
+}
+
+// scan runs Trivy on one platform variant of each service image.
+func (p *Pipeline) scan(ctx context.Context, images map[string][]*dagger.Container, accepted []string) error {
+	for _, s := range Services {
+		p.progress("scan %s: trivy image, HIGH and CRITICAL", s)
+		report, err := stdout(ctx, "trivy image "+s, p.dag.Container().From(TrivyImage).
+			WithMountedCache("/root/.cache/trivy", p.dag.CacheVolume("orders-trivy-db")).
+			WithFile("/image.tar", images[s][0].AsTarball()).
+			WithExec(TrivyArgs("/image.tar")))
+		if err != nil {
+			return err
+		}
+		findings, err := ParseTrivyReport([]byte(report))
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", s, err)
+		}
+		notes, err := VulnerabilityGate(s, findings, accepted)
+		for _, n := range notes {
+			p.progress("%s", n)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// publish pushes both services to ECR tagged with the commit and returns them by digest.
+func (p *Pipeline) publish(ctx context.Context, out *tfoutputs.Outputs, images map[string][]*dagger.Container, tag string, auth RegistryAuth, password *dagger.Secret) (map[string]ImageRef, error) {
+	repos, err := ServiceRepositories(out)
+	if err != nil {
+		return nil, err
+	}
+	refs := map[string]ImageRef{}
+	for _, s := range Services {
+		if images[s] == nil {
+			continue
+		}
+		p.progress("push %s:%s (%v)", repos[s], tag, Platforms)
+		published, err := p.dag.Container().WithRegistryAuth(auth.Registry, auth.Username, password).
+			Publish(ctx, repos[s]+":"+tag, dagger.ContainerPublishOpts{PlatformVariants: images[s]})
+		if err != nil {
+			return nil, fmt.Errorf("push %s: %w", s, err)
+		}
+		ref, err := ParsePublished(published, repos[s], tag)
+		if err != nil {
+			return nil, err
+		}
+		refs[s] = ref
+	}
+	return refs, nil
+}
+
+// buildAll builds every service for every platform.
+func (p *Pipeline) buildAll(ctx context.Context, services []string, platforms []dagger.Platform) (map[string][]*dagger.Container, error) {
+	images := map[string][]*dagger.Container{}
+	for _, s := range services {
+		p.progress("build %s for %v", s, platforms)
+		variants, err := p.serviceImages(s, platforms)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range variants {
+			if _, err := v.Sync(ctx); err != nil {
+				return nil, fmt.Errorf("build %s for %s: %w", s, platforms[i], err)
+			}
+		}
+		images[s] = variants
+	}
+	return images, nil
+}
+
+// Publish builds the services (one, or both when service is empty) for both
+// platforms and pushes them to the environment's ECR repositories, tagged with
+// the git commit. It returns the references by digest, one per line.
+func (p *Pipeline) Publish(ctx context.Context, env, bucket, service string) (string, error) {
+	services := Services
+	if service != "" {
+		if _, err := ServiceDockerfile(service); err != nil {
+			return "", err
+		}
+		services = []string{service}
+	}
+	run, err := p.awsEnvironment(ctx, "publish", env, bucket)
+	if err != nil {
+		return "", err
+	}
+	_, out, err := p.outputs(ctx, run)
+	if err != nil {
+		return "", err
+	}
+	tag, err := p.gitCommit(ctx)
+	if err != nil {
+		return "", err
+	}
+	auth, password, err := p.registryAuth(ctx, out)
+	if err != nil {
+		return "", err
+	}
+	images, err := p.buildAll(ctx, services, Platforms)
+	if err != nil {
+		return "", err
+	}
+	refs, err := p.publish(ctx, out, images, tag, auth, password)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, s := range services {
+		fmt.Fprintf(&b, "%s %s\n", s, refs[s])
+	}
+	return b.String(), nil
+}
+
+// DeployOptions are the arguments of Deploy.
+type DeployOptions struct {
+	Env, StateBucket string
+	StepOptions
+	// AcceptVulnerabilities are CVE/GHSA ids of HIGH/CRITICAL findings accepted for this deploy.
+	AcceptVulnerabilities []string
+	// Timeout bounds the releases, rollback included (Go duration).
+	Timeout string
+}
+
+// Deploy provisions the environment, mirrors the third-party images, scans and
+// publishes the services, runs the deployer with the Terraform outputs and the
+// image digests, and runs the smoke test through the load balancer. On failure
+// it says which step failed (the deployer says what it rolled back).
+func (p *Pipeline) Deploy(ctx context.Context, o DeployOptions) (string, error) {
+	accepted, err := ParseAccepted(o.AcceptVulnerabilities)
+	if err != nil {
+		return "", err
+	}
+	run, err := p.awsEnvironment(ctx, "deploy", o.Env, o.StateBucket)
+	if err != nil {
+		return "", err
+	}
+	steps, err := Plan(run.env, ModeDeploy, o.StepOptions)
+	if err != nil {
+		return "", err
+	}
+	tag, err := p.gitCommit(ctx)
+	if err != nil {
+		return "", err
+	}
+	var (
+		out      *tfoutputs.Outputs
+		raw      string
+		auth     RegistryAuth
+		password *dagger.Secret
+		images   map[string][]*dagger.Container
+		refs     map[string]ImageRef
+	)
+	for _, st := range steps {
+		if !st.Runs() {
+			p.progress("%s", st)
+			continue
+		}
+		var err error
+		switch st.Step {
+		case StepProvision:
+			run, err = p.provision(ctx, run)
+		case StepMirror:
+			if raw, out, err = p.outputs(ctx, run); err != nil {
+				break
+			}
+			if auth, password, err = p.registryAuth(ctx, out); err != nil {
+				break
+			}
+			err = p.mirror(ctx, out, auth, password)
+		case StepScan:
+			if images, err = p.buildAll(ctx, Services, Platforms); err != nil {
+				break
+			}
+			err = p.scan(ctx, images, accepted)
+		case StepPublish:
+			if images == nil {
+				if images, err = p.buildAll(ctx, Services, Platforms); err != nil {
+					break
+				}
+			}
+			refs, err = p.publish(ctx, out, images, tag, auth, password)
+		case StepRelease:
+			err = p.release(ctx, run.env, raw, refs, o.Timeout)
+		case StepSmoke:
+			err = p.smoke(ctx, p.aws.withAWS(p.goTool("smoke"), out.Region), PublicURL(out), "10m")
+		default:
+			err = fmt.Errorf("deploy: unexpected step %s", st.Step)
+		}
+		if err != nil {
+			return "", fmt.Errorf("deploy --env=%s failed at step %s: %w", o.Env, st.Step, err)
+		}
+	}
+	return DeploySummary(out, refs), nil
+}
+
+// PublicURL is the address of the load balancer: its first Elastic IP.
+func PublicURL(out *tfoutputs.Outputs) string {
+	if len(out.NLBPublicIPs) == 0 {
+		return ""
+	}
+	return "http://" + out.NLBPublicIPs[0]
+}
+
+// DeploySummary is what deploy prints on success.
+func DeploySummary(out *tfoutputs.Outputs, refs map[string]ImageRef) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "deployed %s (%s, cluster %s)\n", out.Environment, out.Region, out.ClusterName)
+	for _, s := range Services {
+		if r, ok := refs[s]; ok {
+			fmt.Fprintf(&b, "  %s  %s\n", s, r)
+		}
+	}
+	fmt.Fprintf(&b, "public URL:   %s\n", PublicURL(out))
+	fmt.Fprintf(&b, "Elastic IPs:  %s\n", strings.Join(out.NLBPublicIPs, ", "))
+	u := PublicURL(out)
+	fmt.Fprintf(&b, "try:\n  curl -XPOST   %s/service1 -d '{}'\n  curl -XDELETE %s/service1/1\n  curl -XGET    %s/service2\n", u, u, u)
+	return b.String()
+}
+
+// deployer is a container with the deployer and the repository at /src.
+func (p *Pipeline) deployer() *dagger.Container { return p.goTool("deployer") }
+
+// release runs the deployer's apply with the Terraform outputs and image digests.
+func (p *Pipeline) release(ctx context.Context, env *environments.Environment, outputsJSON string, refs map[string]ImageRef, timeout string) error {
+	images := map[string]string{}
+	for s, r := range refs {
+		images[s] = r.String()
+	}
+	req := DeployerRequest{Action: DeployerApply, Env: env.Name, Root: srcDir, OutputsFile: "/work/terraform-outputs.json", Images: images, Timeout: timeout}
+	args, err := req.Args()
+	if err != nil {
+		return err
+	}
+	p.progress("helm releases --env=%s", env.Name)
+	out, err := stdout(ctx, "deployer", p.aws.withAWS(p.deployer(), env.Region).
+		WithNewFile(req.OutputsFile, outputsJSON).
+		WithExec(args))
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(p.log, out)
+	return nil
+}
+
+// smoke runs the contract checker from a container.
+func (p *Pipeline) smoke(ctx context.Context, c *dagger.Container, url, timeout string) error {
+	if url == "" {
+		return errors.New("smoke: no URL")
+	}
+	p.progress("smoke %s", url)
+	out, err := stdout(ctx, "smoke "+url, c.WithExec([]string{"smoke", "-url", url, "-timeout", timeout}))
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(p.log, out)
+	return nil
+}
+
+// Smoke checks the public contract against any endpoint.
+func (p *Pipeline) Smoke(ctx context.Context, url string) (string, error) {
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return "", fmt.Errorf("smoke: --url must be http:// or https://, got %q", url)
+	}
+	return stdout(ctx, "smoke "+url, p.goTool("smoke").WithExec([]string{"smoke", "-url", url}))
+}
+
+// Diff shows what deploy would change: the Terraform plan, then for each release
+// the difference between the manifests it would apply and what is live.
+func (p *Pipeline) Diff(ctx context.Context, env, bucket string) (string, error) {
+	run, err := p.awsEnvironment(ctx, "diff", env, bucket)
+	if err != nil {
+		return "", err
+	}
+	_, _, planOut, err := p.plan(ctx, run)
+	if err != nil {
+		return "", err
+	}
+	raw, out, err := p.outputs(ctx, run)
+	if err != nil {
+		return "", err
+	}
+	tag, err := p.gitCommit(ctx)
+	if err != nil {
+		return "", err
+	}
+	repos, err := ServiceRepositories(out)
+	if err != nil {
+		return "", err
+	}
+	images := map[string]string{}
+	for s, r := range repos {
+		images[s] = r + ":" + tag
+	}
+	req := DeployerRequest{Action: DeployerDiff, Env: env, Root: srcDir, OutputsFile: "/work/terraform-outputs.json", Images: images}
+	args, err := req.Args()
+	if err != nil {
+		return "", err
+	}
+	diff, err := stdout(ctx, "deployer diff", p.aws.withAWS(p.deployer(), out.Region).WithNewFile(req.OutputsFile, raw).WithExec(args))
+	if err != nil {
+		return "", err
+	}
+	return "# terraform plan\n" + planOut + "\n# releases\n" + diff, nil
+}
+
+// Destroy uninstalls the releases, then destroys the environment's platform.
+// It refuses unless confirm repeats the environment's name.
+func (p *Pipeline) Destroy(ctx context.Context, env, confirm, bucket string) (string, error) {
+	if err := ConfirmDestroy(env, confirm); err != nil {
+		return "", err
+	}
+	run, err := p.awsEnvironment(ctx, "destroy", env, bucket)
+	if err != nil {
+		return "", err
+	}
+	raw, out, err := p.outputs(ctx, run)
+	if err != nil {
+		// Nothing (or not all) was provisioned: nothing to uninstall.
+		p.progress("no complete Terraform outputs (%v): skipping the uninstall", err)
+	} else {
+		req := DeployerRequest{Action: DeployerUninstall, Env: env, Root: srcDir, OutputsFile: "/work/terraform-outputs.json"}
+		args, err := req.Args()
+		if err != nil {
+			return "", err
+		}
+		p.progress("uninstall the releases --env=%s (releases their load balancer and volumes)", env)
+		if _, err := stdout(ctx, "deployer uninstall", p.aws.withAWS(p.deployer(), out.Region).WithNewFile(req.OutputsFile, raw).WithExec(args)); err != nil {
+			return "", err
+		}
+	}
+	p.progress("terraform destroy --env=%s", env)
+	return stdout(ctx, "terraform destroy --env="+env, run.ctr.WithExec(run.tf.Destroy()))
+}
+
+// DBTunnel is a service forwarding MongoDB of the environment, authenticated
+// through EKS with the caller's AWS credentials.
+func (p *Pipeline) DBTunnel(ctx context.Context, env, bucket string) (*dagger.Service, error) {
+	run, err := p.awsEnvironment(ctx, "db-tunnel", env, bucket)
+	if err != nil {
+		return nil, err
+	}
+	raw, out, err := p.outputs(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	req := DeployerRequest{Action: DeployerTunnel, Env: env, Root: srcDir, OutputsFile: "/work/terraform-outputs.json", Listen: "0.0.0.0:27017"}
+	args, err := req.Args()
+	if err != nil {
+		return nil, err
+	}
+	return p.aws.withAWS(p.deployer(), out.Region).
+		WithNewFile(req.OutputsFile, raw).
+		WithExposedPort(27017).
+		AsService(dagger.ContainerAsServiceOpts{Args: args}), nil
+}

@@ -1,0 +1,117 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"dagger.io/dagger"
+)
+
+// K3sImage runs the local cluster (the EKS minor of dev and prod).
+const K3sImage = "rancher/k3s:v1.35.0-k3s1"
+
+// LocalEnv is the environment `up` deploys.
+const LocalEnv = "local"
+
+// k3sScript starts k3s, imports the service images tarballs under
+// /images/<service>.tar as docker.io/orders/<service>:<tag> (the orders chart's
+// local image names), and keeps the server in the foreground. ServiceLB exposes
+// the gateway's LoadBalancer Service on the node's port 80.
+func k3sScript(tag string) string {
+	var b strings.Builder
+	b.WriteString("set -e\n")
+	b.WriteString("k3s server --disable=traefik --disable=metrics-server --tls-san=k3s --write-kubeconfig=/k3s-config/k3s.yaml --write-kubeconfig-mode=644 &\n")
+	b.WriteString("pid=$!\n")
+	b.WriteString("until k3s ctr version >/dev/null 2>&1; do sleep 1; done\n")
+	for _, s := range Services {
+		fmt.Fprintf(&b, "k3s ctr -n k8s.io images import --index-name docker.io/%s /images/%s.tar\n", LocalImage(s, tag), s)
+	}
+	b.WriteString("wait $pid\n")
+	return b.String()
+}
+
+// Up runs the whole system on k3s as a Dagger service: the images built from
+// source and imported into k3s, the releases installed by the deployer with the
+// local environment, smoke-tested through the gateway. The returned service
+// exposes the gateway on port 80 (`up --ports=8080:80`).
+func (p *Pipeline) Up(ctx context.Context, skipSmoke bool) (*dagger.Service, error) {
+	env, err := p.environment(ctx, LocalEnv)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := Plan(env, ModeUp, StepOptions{SkipSmoke: skipSmoke})
+	if err != nil {
+		return nil, err
+	}
+	tag, err := p.gitCommit(ctx)
+	if err != nil {
+		// A source without .git still runs locally.
+		tag = "local"
+	}
+	platform, err := p.dag.DefaultPlatform(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("up: engine platform: %w", err)
+	}
+	var k3s *dagger.Service
+	config := p.dag.CacheVolume("orders-k3s-config")
+	for _, st := range steps {
+		if !st.Runs() {
+			p.progress("%s", st)
+			continue
+		}
+		switch st.Step {
+		case StepBuild:
+			images, err := p.buildAll(ctx, Services, []dagger.Platform{platform})
+			if err != nil {
+				return nil, fmt.Errorf("up failed at step build: %w", err)
+			}
+			c := p.dag.Container().From(K3sImage).
+				WithMountedCache("/var/lib/rancher/k3s", p.dag.CacheVolume("orders-k3s-data")).
+				WithMountedCache("/k3s-config", config).
+				WithMountedTemp("/var/log").
+				WithExposedPort(6443).
+				WithExposedPort(80)
+			for _, s := range Services {
+				c = c.WithFile("/images/"+s+".tar", images[s][0].AsTarball())
+			}
+			k3s = c.AsService(dagger.ContainerAsServiceOpts{
+				Args:                     []string{"sh", "-c", k3sScript(tag)},
+				InsecureRootCapabilities: true,
+			})
+		case StepCluster:
+			p.progress("start k3s (%s)", K3sImage)
+			if _, err := k3s.Start(ctx); err != nil {
+				return nil, fmt.Errorf("up failed at step cluster: %w", err)
+			}
+		case StepRelease:
+			images := map[string]string{}
+			for _, s := range Services {
+				images[s] = LocalImage(s, tag)
+			}
+			req := DeployerRequest{Action: DeployerApply, Env: LocalEnv, Root: srcDir, Kubeconfig: "/work/kubeconfig", Images: images, Timeout: "10m"}
+			args, err := req.Args()
+			if err != nil {
+				return nil, err
+			}
+			p.progress("helm releases --env=local")
+			waitConfig := "until [ -s /k3s-config/k3s.yaml ]; do sleep 1; done; mkdir -p /work; sed 's#https://127.0.0.1:6443#https://k3s:6443#' /k3s-config/k3s.yaml > " + req.Kubeconfig
+			out, err := stdout(ctx, "deployer --env=local", p.deployer().
+				WithMountedCache("/k3s-config", config).
+				WithServiceBinding("k3s", k3s).
+				WithExec([]string{"sh", "-c", waitConfig}).
+				WithExec(args))
+			if err != nil {
+				return nil, fmt.Errorf("up failed at step release: %w", err)
+			}
+			fmt.Fprint(p.log, out)
+		case StepSmoke:
+			if err := p.smoke(ctx, p.goTool("smoke").WithServiceBinding("k3s", k3s), "http://k3s", "5m"); err != nil {
+				return nil, fmt.Errorf("up failed at step smoke: %w", err)
+			}
+		default:
+			return nil, fmt.Errorf("up: unexpected step %s", st.Step)
+		}
+	}
+	return k3s, nil
+}
