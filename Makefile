@@ -18,6 +18,7 @@ help: ## list the commands
 tools: bin/devdb ## install or build what the tests need (cached outside the repo by version)
 	@scripts/tools/install-node.sh >/dev/null
 	scripts/tools/install-kube.sh
+	scripts/tools/install-kwok.sh
 	scripts/tools/install-trivy.sh
 
 GO_SOURCES = go.mod go.sum $(shell find cmd internal -name '*.go' -not -name '*_test.go')

@@ -7,36 +7,15 @@ import (
 	"sort"
 	"strings"
 
-	"sigs.k8s.io/yaml"
+	"github.com/orders-platform/orders/internal/charts"
 )
 
-// MongoDBUpstream is charts/mongodb/upstream.yaml: the pinned Bitnami chart and the
-// images the pipeline mirrors.
-type MongoDBUpstream struct {
-	Chart struct {
-		Name, Repository, Version, AppVersion string
-	} `json:"chart"`
-	Images []struct {
-		Name, Source, Repository, Tag string
-		// ECRRepository is the short name of the private mirror repository
-		// (a key of Terraform's ecr_repository_urls output).
-		ECRRepository string `json:"ecrRepository"`
-		// ValuesPath is where the chart takes this image (registry, repository, tag).
-		ValuesPath string `json:"valuesPath"`
-	} `json:"images"`
-}
+// MongoDBUpstream is charts/mongodb/upstream.yaml (see charts.MongoDBUpstream).
+type MongoDBUpstream = charts.MongoDBUpstream
 
 // ReadMongoDBUpstream reads charts/mongodb/upstream.yaml.
 func ReadMongoDBUpstream(path string) (*MongoDBUpstream, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var u MongoDBUpstream
-	if err := yaml.UnmarshalStrict(b, &u); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &u, nil
+	return charts.ReadMongoDBUpstream(path)
 }
 
 // ChartKeys are the key paths of a chart's values.yaml with the type of each

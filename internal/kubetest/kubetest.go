@@ -10,14 +10,13 @@
 // (the Cluster carries every file such components need: kubeconfig, CA, service
 // account keys, the binary directory).
 //
-// A later test that needs controllers starts them from a hook, e.g.
+// A test that needs workloads to run starts them from the WithWorkloads hook
+// (controllers.go): kube-controller-manager and kube-scheduler from the same tools
+// directory, and kwok (scripts/tools/install-kwok.sh) with fake Nodes in two zones,
+// on which pods become Running and Ready:
 //
 //	kubetest.Start(t, kubetest.Options{AfterStart: []func(testing.TB, *kubetest.Cluster){
-//		func(tb testing.TB, c *kubetest.Cluster) {
-//			c.StartProcess(tb, "kube-controller-manager", filepath.Join(c.BinDir, "kube-controller-manager"),
-//				"--kubeconfig="+c.KubeconfigFile, "--service-account-private-key-file="+c.ServiceAccountKeyFile,
-//				"--root-ca-file="+c.CAFile, "--use-service-account-credentials=true", …)
-//		},
+//		kubetest.WithWorkloads(nil),
 //	}})
 //
 // Start installs the CRDs the charts use — Gateway API, Envoy Gateway and the

@@ -2,14 +2,17 @@ package kubetest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/kubernetes"
 )
@@ -82,4 +85,65 @@ func TestAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestWorkloadsBecomeAvailable proves the workload hook: a Deployment spread across
+// zones gets a ReplicaSet (kube-controller-manager), its pods are bound to fake
+// nodes (kube-scheduler) and become Ready (kwok), so the Deployment is Available.
+func TestWorkloadsBecomeAvailable(t *testing.T) {
+	c := Start(t, Options{CRDs: []CRDSource{}, AfterStart: []func(testing.TB, *Cluster){WithWorkloads(nil)}})
+	kube := kubernetes.NewForConfigOrDie(c.Config)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	labels := map[string]string{"app": "spread"}
+	replicas := int32(2)
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "spread", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					Containers: []corev1.Container{{Name: "c", Image: "example.invalid/none:1"}},
+					TopologySpreadConstraints: []corev1.TopologySpreadConstraint{{
+						MaxSkew: 1, TopologyKey: "topology.kubernetes.io/zone", WhenUnsatisfiable: corev1.DoNotSchedule,
+						LabelSelector: &metav1.LabelSelector{MatchLabels: labels},
+					}},
+				},
+			},
+		},
+	}
+	if _, err := kube.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	err := wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		d, err := kube.AppsV1().Deployments("default").Get(ctx, "spread", metav1.GetOptions{})
+		return err == nil && d.Status.AvailableReplicas == replicas, nil
+	})
+	if err != nil {
+		pods, _ := kube.CoreV1().Pods("default").List(context.Background(), metav1.ListOptions{})
+		var states []string
+		for _, p := range pods.Items {
+			states = append(states, fmt.Sprintf("%s node=%q phase=%s conditions=%v", p.Name, p.Spec.NodeName, p.Status.Phase, p.Status.Conditions))
+		}
+		t.Fatalf("Deployment not available: %v\npods: %s\n--- kube-scheduler ---\n%s\n--- kwok ---\n%s", err, strings.Join(states, "\n"), c.LogTail("kube-scheduler", 20), c.LogTail("kwok", 10))
+	}
+	pods, err := kube.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=spread"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones := map[string]bool{}
+	for _, p := range pods.Items {
+		n, err := kube.CoreV1().Nodes().Get(ctx, p.Spec.NodeName, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("pod %s on node %q: %v", p.Name, p.Spec.NodeName, err)
+		}
+		zones[n.Labels["topology.kubernetes.io/zone"]] = true
+	}
+	if len(zones) != 2 {
+		t.Errorf("2 replicas with a hard zone spread over 2 zones landed in zones %v", zones)
+	}
+	t.Logf("Deployment available after %s", time.Since(begin).Round(time.Millisecond))
 }

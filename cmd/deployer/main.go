@@ -1,0 +1,283 @@
+// Command deployer installs, upgrades and rolls back the platform's Helm releases
+// (internal/deploy): the cluster add-ons of the environment, edge, mongodb, orders.
+//
+//	deployer plan      --env=dev [inputs]                   the releases, their order, what is skipped
+//	deployer apply     --env=dev [inputs] [cluster access]  render everything, then install/upgrade ("deploy" is the same)
+//	deployer diff      --env=dev [inputs] [cluster access]  unified diff: live release vs rendered
+//	deployer uninstall --env=dev [inputs] [cluster access]  remove the releases in reverse order
+//
+// Images: --image service1=<ref>, where ref is a full reference (<repository>:<tag>
+// or <repository>@sha256:…), a bare digest or a bare tag; --tag sets the tag of all.
+//
+// Cluster access: --kubeconfig/--context (or $KUBECONFIG, ~/.kube/config), or EKS with
+// AWS credentials only: --eks-cluster and --region, or --terraform-outputs (the JSON of
+// `terraform output -json` for terraform/platform, which also supplies the ECR
+// repositories, subnets and Elastic IPs). A --kubeconfig or --context flag wins.
+//
+// MongoDB passwords are never flags: ORDERS_MONGODB_ROOT_PASSWORD and
+// ORDERS_MONGODB_APP_PASSWORD, or --credentials-file (YAML/JSON: rootPassword,
+// appPassword). local generates them on first install and keeps them in the cluster.
+//
+// Exit status: 0 success, 1 a release failed (it was rolled back or uninstalled; the
+// report names the objects and why), 2 bad usage or inputs (nothing was changed).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/orders-platform/orders/internal/charts"
+	"github.com/orders-platform/orders/internal/deploy"
+	"github.com/orders-platform/orders/internal/tfoutputs"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// multi is a repeatable flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+type options struct {
+	env, root                     string
+	kubeconfig, context           string
+	eksCluster, region, tfOutputs string
+	tag                           string
+	images, values, skip          multi
+	skipAddons                    bool
+	timeout, rollbackTimeout      time.Duration
+	maxHistory                    int
+	credentialsFile               string
+	kubeconfigSet, contextSet     bool
+	eksClusterSet                 bool
+}
+
+const usage = `usage: deployer plan|apply|diff|uninstall --env=<environment> [flags]
+run "deployer <command> -h" for the flags`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	cmd := args[0]
+	if cmd == "deploy" {
+		cmd = "apply"
+	}
+	if cmd != "plan" && cmd != "apply" && cmd != "diff" && cmd != "uninstall" {
+		fmt.Fprintf(stderr, "deployer: unknown command %q\n%s\n", cmd, usage)
+		return 2
+	}
+	var o options
+	fs := flag.NewFlagSet("deployer "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.env, "env", "", "environment: a folder of environments/ (required)")
+	fs.StringVar(&o.root, "root", "", "repository root (default: found from the working directory)")
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+	fs.StringVar(&o.context, "context", "", "kubeconfig context (default: the current context)")
+	fs.StringVar(&o.eksCluster, "eks-cluster", "", "EKS cluster name: reach it with AWS credentials, no kubeconfig")
+	fs.StringVar(&o.region, "region", "", "AWS region of the EKS cluster")
+	fs.StringVar(&o.tfOutputs, "terraform-outputs", "", "file with `terraform output -json` of terraform/platform")
+	fs.StringVar(&o.tag, "tag", "", "image tag (the git commit) of every service")
+	fs.Var(&o.images, "image", "image of one service: <service>=<repository>@sha256:<digest>, <repository>:<tag>, sha256:<digest> or <tag> (repeatable; wins over --tag)")
+	fs.Var(&o.values, "values", "extra values file for a release: <release>=<file.yaml> (repeatable, merged last)")
+	fs.Var(&o.skip, "skip", "release not to deploy (repeatable), e.g. mongodb")
+	fs.BoolVar(&o.skipAddons, "skip-addons", false, "skip the cluster add-ons (the cluster has them)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "readiness timeout of every release (default: per release)")
+	fs.DurationVar(&o.rollbackTimeout, "rollback-timeout", deploy.DefaultRollbackTimeout, "timeout of a rollback or of the uninstall of a failed first install")
+	fs.IntVar(&o.maxHistory, "max-history", deploy.DefaultMaxHistory, "revisions kept per release")
+	fs.StringVar(&o.credentialsFile, "credentials-file", "", "YAML/JSON file with rootPassword and appPassword (default: "+deploy.EnvRootPassword+", "+deploy.EnvAppPassword+")")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "deployer: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "kubeconfig":
+			o.kubeconfigSet = true
+		case "context":
+			o.contextSet = true
+		case "eks-cluster":
+			o.eksClusterSet = true
+		}
+	})
+	fail := func(code int, err error) int {
+		fmt.Fprintf(stderr, "deployer %s: %v\n", cmd, err)
+		return code
+	}
+
+	if o.env == "" {
+		return fail(2, errors.New("--env is required"))
+	}
+	root := o.root
+	if root == "" {
+		r, err := charts.RepoRoot()
+		if err != nil {
+			return fail(2, fmt.Errorf("%w (run inside the repository or pass --root)", err))
+		}
+		root = r
+	}
+	in, outputs, err := inputs(o)
+	if err != nil {
+		return fail(2, err)
+	}
+	plan, err := deploy.BuildPlan(root, in)
+	if err != nil {
+		return fail(2, err)
+	}
+	fmt.Fprint(stdout, plan.String())
+	if cmd == "plan" {
+		return 0
+	}
+
+	if cmd == "apply" {
+		if err := plan.CheckApply(); err != nil {
+			return fail(2, err)
+		}
+	}
+	creds, err := deploy.LoadCredentials(o.credentialsFile, getenv)
+	if err != nil {
+		return fail(2, err)
+	}
+	cfg, err := access(ctx, o, outputs)
+	if err != nil {
+		return fail(2, err)
+	}
+	d := &deploy.Deployer{Config: cfg, Out: stdout, MaxHistory: o.maxHistory, RollbackTimeout: o.rollbackTimeout}
+	switch cmd {
+	case "uninstall":
+		if _, err := d.Uninstall(ctx, plan); err != nil {
+			return fail(1, err)
+		}
+		fmt.Fprintf(stdout, "uninstalled the releases of environment %s\n", o.env)
+		return 0
+	case "diff":
+		diffs, err := d.Diff(ctx, plan, creds)
+		if err != nil {
+			return fail(exitCode(err), err)
+		}
+		for _, rd := range diffs {
+			switch {
+			case rd.Skip != "":
+				fmt.Fprintf(stdout, "# %s: skipped (%s)\n", rd.Name, rd.Skip)
+			case rd.Unified == "":
+				fmt.Fprintf(stdout, "# %s: no changes (revision %d)\n", rd.Name, rd.Revision)
+			default:
+				if !rd.Installed {
+					fmt.Fprintf(stdout, "# %s: not installed yet\n", rd.Name)
+				}
+				fmt.Fprint(stdout, rd.Unified)
+			}
+		}
+		return 0
+	default:
+		begin := time.Now()
+		results, err := d.Deploy(ctx, plan, creds)
+		if err != nil {
+			return fail(exitCode(err), err)
+		}
+		for _, r := range results {
+			if r.Action == "skipped" {
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: %s revision %d in %s\n", r.Name, r.Action, r.Revision, r.Duration.Round(time.Millisecond))
+		}
+		fmt.Fprintf(stdout, "deployed environment %s in %s\n", o.env, time.Since(begin).Round(time.Millisecond))
+		return 0
+	}
+}
+
+// exitCode: 1 when a release was attempted and failed, 2 when nothing was changed.
+func exitCode(err error) int {
+	var re *deploy.ReleaseError
+	if errors.As(err, &re) {
+		return 1
+	}
+	return 2
+}
+
+// inputs turns the flags into deploy.Inputs.
+func inputs(o options) (deploy.Inputs, *tfoutputs.Outputs, error) {
+	in := deploy.Inputs{Env: o.env, SkipAddons: o.skipAddons, Skip: o.skip, Timeout: o.timeout, Images: map[string]deploy.Image{}}
+	if o.tag != "" {
+		for _, svc := range deploy.Services {
+			in.Images[svc] = deploy.Image{Tag: o.tag}
+		}
+	}
+	for _, spec := range o.images {
+		svc, ref, ok := strings.Cut(spec, "=")
+		if !ok || svc == "" || ref == "" {
+			return in, nil, fmt.Errorf("--image %q: want <service>=<image reference>", spec)
+		}
+		img, err := deploy.ParseImage(ref)
+		if err != nil {
+			return in, nil, fmt.Errorf("--image %s: %w", spec, err)
+		}
+		in.Images[svc] = img
+	}
+	for _, spec := range o.values {
+		rel, file, ok := strings.Cut(spec, "=")
+		if !ok || rel == "" || file == "" {
+			return in, nil, fmt.Errorf("--values %q: want <release>=<file.yaml>", spec)
+		}
+		vals, err := charts.ReadValues(file)
+		if err != nil {
+			return in, nil, fmt.Errorf("--values %s: %w", spec, err)
+		}
+		if in.ExtraValues == nil {
+			in.ExtraValues = map[string]map[string]any{}
+		}
+		in.ExtraValues[rel] = charts.MergeValues(in.ExtraValues[rel], vals)
+	}
+	if o.tfOutputs != "" {
+		b, err := os.ReadFile(o.tfOutputs)
+		if err != nil {
+			return in, nil, fmt.Errorf("--terraform-outputs: %w", err)
+		}
+		out, err := tfoutputs.Parse(b)
+		if err != nil {
+			return in, nil, fmt.Errorf("--terraform-outputs %s: %w", o.tfOutputs, err)
+		}
+		if out.Environment != o.env {
+			return in, nil, fmt.Errorf("--terraform-outputs %s are for environment %q, not %q", o.tfOutputs, out.Environment, o.env)
+		}
+		in.Outputs = out
+	}
+	return in, in.Outputs, nil
+}
+
+// access picks the cluster: a kubeconfig when --kubeconfig or --context is given,
+// else EKS when a cluster name is known, else the default kubeconfig.
+func access(ctx context.Context, o options, outputs *tfoutputs.Outputs) (*rest.Config, error) {
+	if !o.kubeconfigSet && !o.contextSet && (o.eksClusterSet || outputs != nil) {
+		cluster, region := o.eksCluster, o.region
+		if outputs != nil {
+			if cluster == "" {
+				cluster = outputs.ClusterName
+			}
+			if region == "" {
+				region = outputs.Region
+			}
+		}
+		return deploy.EKSConfig(ctx, cluster, region)
+	}
+	return deploy.KubeconfigConfig(o.kubeconfig, o.context)
+}

@@ -1,0 +1,508 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/chart/loader"
+
+	"github.com/orders-platform/orders/internal/charts"
+	"github.com/orders-platform/orders/internal/tfoutputs"
+)
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := charts.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+var (
+	digest1 = "sha256:" + strings.Repeat("a1", 32)
+	digest2 = "sha256:" + strings.Repeat("b2", 32)
+)
+
+// fakeOutputs are Terraform outputs of an environment with azs public subnets.
+func fakeOutputs(env string, azs int) *tfoutputs.Outputs {
+	reg := "123456789012.dkr.ecr.eu-central-1.amazonaws.com"
+	o := &tfoutputs.Outputs{
+		Environment: env, Region: "eu-central-1", ClusterName: "orders-" + env, VPCID: "vpc-0123",
+		ECRRegistry:            reg,
+		AWSLBControllerRoleARN: "arn:aws:iam::123456789012:role/orders-" + env + "-alb",
+		ECRRepositoryURLs: map[string]string{
+			"service1": reg + "/orders-" + env + "/service1", "service2": reg + "/orders-" + env + "/service2",
+			"mirror/mongodb": reg + "/mirror/mongodb", "mirror/mongodb-exporter": reg + "/mirror/mongodb-exporter",
+		},
+	}
+	for i := 0; i < azs; i++ {
+		o.PublicSubnetIDs = append(o.PublicSubnetIDs, fmt.Sprintf("subnet-0a1b2c3d4e5f6070%d", i))
+		o.NLBEIPAllocationIDs = append(o.NLBEIPAllocationIDs, fmt.Sprintf("eipalloc-0f1e2d3c4b5a6978%d", i))
+	}
+	return o
+}
+
+func awsInputs(env string, azs int) Inputs {
+	return Inputs{Env: env, Outputs: fakeOutputs(env, azs), Images: map[string]Image{"service1": {Digest: digest1}, "service2": {Digest: digest2}}}
+}
+
+func names(steps []Step) []string {
+	var out []string
+	for _, s := range steps {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+func TestPlanOrderAndSkips(t *testing.T) {
+	root := repoRoot(t)
+	for _, tc := range []struct {
+		name       string
+		in         Inputs
+		wantOrder  []string
+		wantActive []string
+	}{
+		{
+			name:       "local",
+			in:         Inputs{Env: "local"},
+			wantOrder:  []string{"envoy-gateway", "edge", "mongodb", "orders"},
+			wantActive: []string{"envoy-gateway", "edge", "mongodb", "orders"},
+		},
+		{
+			name:       "local as tested on this machine",
+			in:         Inputs{Env: "local", SkipAddons: true, Skip: []string{"mongodb"}},
+			wantOrder:  []string{"envoy-gateway", "edge", "mongodb", "orders"},
+			wantActive: []string{"edge", "orders"},
+		},
+		{
+			name:       "dev",
+			in:         awsInputs("dev", 2),
+			wantOrder:  []string{"aws-load-balancer-controller", "metrics-server", "envoy-gateway", "edge", "mongodb", "orders"},
+			wantActive: []string{"aws-load-balancer-controller", "metrics-server", "envoy-gateway", "edge", "mongodb", "orders"},
+		},
+		{
+			name:       "prod",
+			in:         awsInputs("prod", 3),
+			wantOrder:  []string{"aws-load-balancer-controller", "metrics-server", "kube-prometheus-stack", "envoy-gateway", "edge", "mongodb", "orders"},
+			wantActive: []string{"aws-load-balancer-controller", "metrics-server", "kube-prometheus-stack", "envoy-gateway", "edge", "mongodb", "orders"},
+		},
+		{
+			name:       "prod without add-ons",
+			in:         func() Inputs { in := awsInputs("prod", 3); in.SkipAddons = true; return in }(),
+			wantOrder:  []string{"aws-load-balancer-controller", "metrics-server", "kube-prometheus-stack", "envoy-gateway", "edge", "mongodb", "orders"},
+			wantActive: []string{"edge", "mongodb", "orders"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := BuildPlan(root, tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := names(p.Steps); !reflect.DeepEqual(got, tc.wantOrder) {
+				t.Errorf("order %v, want %v", got, tc.wantOrder)
+			}
+			if got := names(p.Active()); !reflect.DeepEqual(got, tc.wantActive) {
+				t.Errorf("active %v, want %v", got, tc.wantActive)
+			}
+			for _, s := range p.Steps {
+				if s.Timeout <= 0 {
+					t.Errorf("%s has no timeout", s.Name)
+				}
+				switch s.Kind {
+				case KindLocal:
+					if _, err := os.Stat(filepath.Join(s.ChartDir, "Chart.yaml")); err != nil {
+						t.Errorf("%s: %v", s.Name, err)
+					}
+				default:
+					if s.Chart.Repository == "" || s.Chart.Version == "" {
+						t.Errorf("%s: remote chart not pinned: %+v", s.Name, s.Chart)
+					}
+				}
+			}
+			if !strings.Contains(p.String(), "skipped") && len(tc.wantActive) != len(tc.wantOrder) {
+				t.Errorf("the printed plan does not show what is skipped:\n%s", p)
+			}
+		})
+	}
+}
+
+func get(t *testing.T, v map[string]any, path ...string) any {
+	t.Helper()
+	var cur any = v
+	for _, k := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			t.Fatalf("%s: not a map at %q", strings.Join(path, "."), k)
+		}
+		cur = m[k]
+	}
+	return cur
+}
+
+func TestPlanDeployTimeValues(t *testing.T) {
+	root := repoRoot(t)
+	p, err := BuildPlan(root, awsInputs("prod", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := func(name string) Step {
+		s, ok := p.Step(name)
+		if !ok {
+			t.Fatalf("no step %s", name)
+		}
+		return s
+	}
+	reg := "123456789012.dkr.ecr.eu-central-1.amazonaws.com"
+	for _, tc := range []struct {
+		release string
+		path    []string
+		want    any
+	}{
+		{"aws-load-balancer-controller", []string{"clusterName"}, "orders-prod"},
+		{"aws-load-balancer-controller", []string{"region"}, "eu-central-1"},
+		{"aws-load-balancer-controller", []string{"vpcId"}, "vpc-0123"},
+		{"aws-load-balancer-controller", []string{"serviceAccount", "annotations", "eks.amazonaws.com/role-arn"}, "arn:aws:iam::123456789012:role/orders-prod-alb"},
+		{"aws-load-balancer-controller", []string{"replicaCount"}, float64(2)}, // static, from charts/addons.yaml
+		{"edge", []string{"aws", "subnets"}, []any{"subnet-0a1b2c3d4e5f60700", "subnet-0a1b2c3d4e5f60701", "subnet-0a1b2c3d4e5f60702"}},
+		{"edge", []string{"aws", "eipAllocations"}, []any{"eipalloc-0f1e2d3c4b5a69780", "eipalloc-0f1e2d3c4b5a69781", "eipalloc-0f1e2d3c4b5a69782"}},
+		{"edge", []string{"envoyProxy", "autoscaling", "minReplicas"}, float64(3)}, // from environments/prod
+		{"orders", []string{"imageRegistry"}, reg},
+		{"orders", []string{"services", "service1", "image", "repository"}, "orders-prod/service1"},
+		{"orders", []string{"services", "service1", "image", "digest"}, digest1},
+		{"orders", []string{"services", "service2", "image", "digest"}, digest2},
+		{"mongodb", []string{"image", "registry"}, reg},
+		{"mongodb", []string{"image", "repository"}, "mirror/mongodb"},
+		{"mongodb", []string{"image", "tag"}, "8.0.13-debian-12-r0"},
+		{"mongodb", []string{"metrics", "image", "registry"}, reg},
+		{"mongodb", []string{"metrics", "image", "repository"}, "mirror/mongodb-exporter"},
+	} {
+		t.Run(tc.release+"/"+strings.Join(tc.path, "."), func(t *testing.T) {
+			if got := get(t, step(tc.release).Values, tc.path...); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %#v, want %#v", got, tc.want)
+			}
+		})
+	}
+	if p.Mongo.ReplicaSet != "rs0" || p.Mongo.Members != 3 {
+		t.Errorf("prod MongoDB topology %+v, want replica set rs0 of 3", p.Mongo)
+	}
+}
+
+// The deploy-time values must be what the charts accept: dev and prod plans render.
+func TestPlansRender(t *testing.T) {
+	root := repoRoot(t)
+	for _, tc := range []struct {
+		env string
+		azs int
+	}{{"dev", 2}, {"prod", 3}, {"local", 0}} {
+		t.Run(tc.env, func(t *testing.T) {
+			in := awsInputs(tc.env, tc.azs)
+			if tc.env == "local" {
+				in = Inputs{Env: "local", Images: map[string]Image{"service1": {Tag: "abc"}, "service2": {Tag: "abc"}}}
+			}
+			p, err := BuildPlan(root, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range p.Steps {
+				if s.Kind != KindLocal {
+					continue
+				}
+				ch, err := loader.Load(s.ChartDir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rel, err := renderChart(ch, s.Name, s.Namespace, s.Values)
+				if err != nil {
+					t.Errorf("%s does not render: %v", s.Name, err)
+					continue
+				}
+				if s.Name == "orders" && tc.env == "prod" && !strings.Contains(rel.Manifest, "image: \"123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-prod/service1@"+digest1+"\"") {
+					t.Errorf("prod orders does not pull service1 by digest from ECR")
+				}
+			}
+		})
+	}
+}
+
+func TestPlanErrors(t *testing.T) {
+	root := repoRoot(t)
+	for _, tc := range []struct {
+		name string
+		in   Inputs
+		want []string
+	}{
+		{"unknown environment", Inputs{Env: "staging"}, []string{`unknown environment "staging" (known: dev, local, prod)`}},
+		{"bad digest", Inputs{Env: "local", Images: map[string]Image{"service1": {Digest: "sha256:1234"}}}, []string{`image digest of service1: "sha256:1234"`}},
+		{"latest", Inputs{Env: "local", Images: map[string]Image{"service2": {Tag: "latest"}}}, []string{"never \"latest\""}},
+		{"unknown service", Inputs{Env: "local", Images: map[string]Image{"service3": {Tag: "abc"}}}, []string{`unknown service "service3"`}},
+		{"unknown skip", Inputs{Env: "local", Skip: []string{"mongo"}}, []string{"cannot skip unknown release(s) mongo", "releases: "}},
+		{"extra values for a release not deployed", Inputs{Env: "local", ExtraValues: map[string]map[string]any{"kube-prometheus-stack": {}}}, []string{`extra values for release "kube-prometheus-stack"`}},
+		{"dev add-ons without Terraform outputs", Inputs{Env: "dev"}, []string{"add-on aws-load-balancer-controller needs the Terraform outputs"}},
+		{"repository missing from outputs", func() Inputs {
+			in := awsInputs("dev", 2)
+			delete(in.Outputs.ECRRepositoryURLs, "mirror/mongodb")
+			return in
+		}(), []string{`no ECR repository "mirror/mongodb"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := BuildPlan(root, tc.in)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+	var ue *UnknownEnvironmentError
+	if _, err := BuildPlan(root, Inputs{Env: "nope"}); !errors.As(err, &ue) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("an unknown environment must be a one-line *UnknownEnvironmentError, got %v", err)
+	}
+}
+
+func TestReadAddons(t *testing.T) {
+	root := repoRoot(t)
+	if _, err := ReadAddons(filepath.Join(root, "charts", "addons.yaml")); err != nil {
+		t.Fatalf("charts/addons.yaml: %v", err)
+	}
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"unpinned", "addons:\n- {name: a, namespace: n, environments: [dev], timeout: 1m, chart: {repository: https://x, name: a}}\n", "pin every chart"},
+		{"no chart name", "addons:\n- {name: a, namespace: n, environments: [dev], timeout: 1m, chart: {repository: https://x, version: 1.0.0}}\n", "chart.name is required"},
+		{"bad timeout", "addons:\n- {name: a, namespace: n, environments: [dev], timeout: soon, chart: {repository: oci://x/a, version: 1.0.0}}\n", "timeout"},
+		{"duplicate", "addons:\n- {name: a, namespace: n, environments: [dev], timeout: 1m, chart: {repository: oci://x/a, version: 1}}\n- {name: a, namespace: n, environments: [dev], timeout: 1m, chart: {repository: oci://x/a, version: 1}}\n", "duplicate"},
+		{"unknown field", "addons:\n- {name: a, namespce: n}\n", "namespce"},
+		{"no environments", "addons:\n- {name: a, namespace: n, timeout: 1m, chart: {repository: oci://x/a, version: 1}}\n", "environments is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "addons.yaml")
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ReadAddons(path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestMongoURL(t *testing.T) {
+	password := "p@ss:w/rd?&%#"
+	for _, tc := range []struct {
+		name string
+		top  MongoTopology
+		want string
+	}{
+		{"standalone", MongoTopology{Namespace: "mongodb", Members: 1, User: "orders", Database: "DevOpsAssignment"},
+			"@mongodb.mongodb.svc.cluster.local:27017/DevOpsAssignment?authSource=DevOpsAssignment"},
+		{"replica set", MongoTopology{Namespace: "mongodb", ReplicaSet: "rs0", Members: 3, User: "orders", Database: "DevOpsAssignment"},
+			"@mongodb-0.mongodb-headless.mongodb.svc.cluster.local:27017,mongodb-1.mongodb-headless.mongodb.svc.cluster.local:27017,mongodb-2.mongodb-headless.mongodb.svc.cluster.local:27017/DevOpsAssignment?replicaSet=rs0&authSource=DevOpsAssignment"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := tc.top.URL(password)
+			if !strings.HasPrefix(u, "mongodb://orders:") || !strings.HasSuffix(u, tc.want) {
+				t.Errorf("URL shape wrong: ...%s", u[strings.Index(u, "@"):])
+			}
+			// The password survives URL encoding.
+			userinfo := strings.TrimPrefix(u[:strings.LastIndex(u, "@")], "mongodb://")
+			parsed, err := url.Parse("mongodb://" + userinfo + "@host/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pw, _ := parsed.User.Password(); pw != password || parsed.User.Username() != "orders" {
+				t.Errorf("password not round-tripped through the URL")
+			}
+		})
+	}
+	for _, tc := range []struct {
+		env  string
+		want MongoTopology
+	}{
+		{"local", MongoTopology{Namespace: "mongodb", Members: 1, User: "orders", Database: "DevOpsAssignment"}},
+		{"prod", MongoTopology{Namespace: "mongodb", ReplicaSet: "rs0", Members: 3, User: "orders", Database: "DevOpsAssignment"}},
+	} {
+		in := Inputs{Env: tc.env}
+		if tc.env == "prod" {
+			in = awsInputs("prod", 3)
+		}
+		p, err := BuildPlan(repoRoot(t), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Mongo != tc.want {
+			t.Errorf("%s: topology %+v, want %+v", tc.env, p.Mongo, tc.want)
+		}
+	}
+}
+
+func TestLoadCredentials(t *testing.T) {
+	dir := t.TempDir()
+	n := 0
+	file := func(body string) string {
+		n++
+		p := filepath.Join(dir, fmt.Sprintf("creds-%d.yaml", n))
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	for _, tc := range []struct {
+		name    string
+		file    string
+		env     map[string]string
+		want    Credentials
+		wantErr string
+	}{
+		{"from the environment", "", map[string]string{EnvRootPassword: "r", EnvAppPassword: "a"}, Credentials{RootPassword: "r", AppPassword: "a"}, ""},
+		{"none (local generates)", "", nil, Credentials{}, ""},
+		{"half", "", map[string]string{EnvAppPassword: "a"}, Credentials{}, "both the root and the application password"},
+		{"from a file", file("rootPassword: r1\nappPassword: a1\n"), map[string]string{EnvRootPassword: "ignored", EnvAppPassword: "ignored"}, Credentials{RootPassword: "r1", AppPassword: "a1"}, ""},
+		{"file with a typo", file("rootPasword: s3cret-value\n"), nil, Credentials{}, "not a map with rootPassword and appPassword"},
+		{"missing file", filepath.Join(dir, "none.yaml"), nil, Credentials{}, "credentials file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := LoadCredentials(tc.file, env(tc.env))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %v, want error containing %q", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), "s3cret-value") {
+					t.Errorf("the error repeats the file's content")
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("got %v %v", got.RootPassword+"/"+got.AppPassword, err)
+			}
+		})
+	}
+	if s := (Credentials{RootPassword: "x1", AppPassword: "y2"}); strings.Contains(s.String(), "x1") || strings.Contains(s.GoString(), "y2") {
+		t.Error("Credentials print their passwords")
+	}
+}
+
+func TestParseImage(t *testing.T) {
+	ecr := "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/service1"
+	for _, tc := range []struct {
+		ref     string
+		want    Image
+		wantErr string
+	}{
+		{ref: digest1, want: Image{Digest: digest1}},
+		{ref: "3f2c9d1", want: Image{Tag: "3f2c9d1"}},
+		{ref: ecr + "@" + digest1, want: Image{Repository: ecr, Digest: digest1}},
+		{ref: ecr + ":3f2c9d1", want: Image{Repository: ecr, Tag: "3f2c9d1"}},
+		{ref: ecr + ":3f2c9d1@" + digest1, want: Image{Repository: ecr, Tag: "3f2c9d1", Digest: digest1}},
+		{ref: "localhost:5000/orders/service1:abc", want: Image{Repository: "localhost:5000/orders/service1", Tag: "abc"}},
+		{ref: "orders/service1", want: Image{Repository: "orders/service1"}},
+		{ref: "@" + digest1, wantErr: "no repository"},
+		{ref: "", wantErr: "empty"},
+	} {
+		t.Run(tc.ref, func(t *testing.T) {
+			got, err := ParseImage(tc.ref)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %+v %v, want error %q", got, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("got %+v %v, want %+v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestImageRepositories(t *testing.T) {
+	root := repoRoot(t)
+	ecr := "123456789012.dkr.ecr.eu-central-1.amazonaws.com"
+	for _, tc := range []struct {
+		name         string
+		in           Inputs
+		wantRegistry any
+		wantRepo     any
+		wantErr      string
+	}{
+		{"full ECR references", func() Inputs {
+			in := awsInputs("dev", 2)
+			in.Images = map[string]Image{"service1": {Repository: ecr + "/orders-dev/service1", Digest: digest1}, "service2": {Repository: ecr + "/orders-dev/service2", Digest: digest2}}
+			return in
+		}(), ecr, "orders-dev/service1", ""},
+		{"a reference outside the environment's registry", func() Inputs {
+			in := awsInputs("dev", 2)
+			in.Images = map[string]Image{"service1": {Repository: "example.com/orders-dev/service1", Digest: digest1}}
+			return in
+		}(), nil, nil, `is not in the environment's ECR registry`},
+		{"local image names", Inputs{Env: "local", Images: map[string]Image{"service1": {Repository: "orders/service1", Tag: "abc"}, "service2": {Tag: "abc"}}}, nil, "orders/service1", ""},
+		{"a local registry", Inputs{Env: "local", Images: map[string]Image{"service1": {Repository: "localhost:5000/o/service1", Tag: "abc"}, "service2": {Repository: "localhost:5000/o/service2", Tag: "abc"}}}, "localhost:5000", "o/service1", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := BuildPlan(root, tc.in)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %v, want error %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _ := p.Step("orders")
+			if got := s.Values["imageRegistry"]; got != tc.wantRegistry {
+				t.Errorf("imageRegistry %#v, want %#v", got, tc.wantRegistry)
+			}
+			if got := get(t, s.Values, "services", "service1", "image", "repository"); got != tc.wantRepo {
+				t.Errorf("repository %#v, want %#v", got, tc.wantRepo)
+			}
+		})
+	}
+}
+
+func TestProdAppliesDigestsOnly(t *testing.T) {
+	root := repoRoot(t)
+	for _, tc := range []struct {
+		name    string
+		images  map[string]Image
+		wantErr string
+	}{
+		{"no images (uninstall, diff)", nil, "environment prod deploys images by digest: no digest for service1, service2"},
+		{"tags", map[string]Image{"service1": {Tag: "abc"}, "service2": {Digest: digest2}}, "no digest for service1"},
+		{"digests", map[string]Image{"service1": {Digest: digest1}, "service2": {Digest: digest2}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := awsInputs("prod", 3)
+			in.Images = tc.images
+			p, err := BuildPlan(root, in)
+			if err != nil {
+				t.Fatalf("a prod plan without digests must still build (for diff and uninstall): %v", err)
+			}
+			err = p.CheckApply()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("CheckApply: %v, want %q", err, tc.wantErr)
+			}
+			// Deploy refuses before it even looks for a cluster.
+			if _, err := (&Deployer{}).Deploy(context.Background(), p, Credentials{}); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("Deploy: %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
