@@ -57,14 +57,18 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 
-	// Probe the address first: FerretDB reports a busy port only through its logs.
-	probe, err := net.Listen("tcp", opts.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("devdb: cannot listen on %s: %w", opts.Addr, err)
-	}
-	addr := probe.Addr().String()
-	if err := probe.Close(); err != nil {
-		return nil, fmt.Errorf("devdb: release probe listener: %w", err)
+	// A fixed port is probed first: FerretDB reports a busy port only in its
+	// logs. Port 0 goes to FerretDB as is, so no other process can take the
+	// port between a probe and FerretDB's own listen.
+	addr := opts.Addr
+	if _, port, _ := net.SplitHostPort(addr); port != "0" {
+		probe, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("devdb: cannot listen on %s: %w", addr, err)
+		}
+		if err := probe.Close(); err != nil {
+			return nil, fmt.Errorf("devdb: release probe listener: %w", err)
+		}
 	}
 
 	fdb, err := ferretdb.New(&ferretdb.Config{
@@ -93,7 +97,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		cancel()
 		return nil, errors.New("devdb: FerretDB did not start listening within 30s")
 	}
-	if err := waitForTCP(addr, 10*time.Second); err != nil {
+	u, err := url.Parse(s.uri)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("devdb: FerretDB gave an unreadable URI %q: %w", s.uri, err)
+	}
+	if err := waitForTCP(u.Host, 10*time.Second); err != nil {
 		cancel()
 		return nil, err
 	}
