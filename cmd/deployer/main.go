@@ -16,7 +16,9 @@
 //
 // MongoDB passwords are never flags: ORDERS_MONGODB_ROOT_PASSWORD and
 // ORDERS_MONGODB_APP_PASSWORD, or --credentials-file (YAML/JSON: rootPassword,
-// appPassword). local generates them on first install and keeps them in the cluster.
+// appPassword); with --terraform-outputs and neither of those, they are read from
+// the Secrets Manager secrets the outputs name. local generates them on first
+// install and keeps them in the cluster.
 //
 // Exit status: 0 success, 1 a release failed (it was rolled back or uninstalled; the
 // report names the objects and why), 2 bad usage or inputs (nothing was changed).
@@ -34,6 +36,8 @@ import (
 	"syscall"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"k8s.io/client-go/rest"
 
 	"github.com/orders-platform/orders/internal/charts"
@@ -156,6 +160,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	creds, err := deploy.LoadCredentials(o.credentialsFile, getenv)
 	if err != nil {
 		return fail(2, err)
+	}
+	if creds == (deploy.Credentials{}) && outputs != nil && cmd != "uninstall" {
+		// An AWS environment: the passwords Terraform generated, straight from Secrets Manager.
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(outputs.Region))
+		if err != nil {
+			return fail(2, fmt.Errorf("AWS credentials for Secrets Manager: %w", err))
+		}
+		if creds, err = deploy.CredentialsFromSecretsManager(ctx, secretsmanager.NewFromConfig(awsCfg), outputs); err != nil {
+			return fail(2, err)
+		}
 	}
 	cfg, err := access(ctx, o, outputs)
 	if err != nil {
