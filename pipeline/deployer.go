@@ -16,10 +16,13 @@ import (
 //	deployer tunnel    -env <env> -root <repo>  -terraform-outputs <file> -listen <addr>
 //
 // AWS environments reach EKS with the AWS credentials in the environment
-// (AWS_ACCESS_KEY_ID, …) and the cluster named in the Terraform outputs; the
-// local environment uses -kubeconfig. apply installs or upgrades the releases in
+// (AWS_ACCESS_KEY_ID, …) and the cluster named in the Terraform outputs, and
+// the deployer reads the MongoDB passwords from the Secrets Manager secrets
+// the outputs name (they never pass through the pipeline); the local
+// environment uses -kubeconfig. apply installs or upgrades the releases in
 // order, rolls back what fails and exits non-zero saying what was rolled back.
-// diff changes nothing. Exit code 0 is success.
+// diff changes nothing. tunnel forwards MongoDB through the Kubernetes API.
+// Exit code 0 is success.
 
 // DeployerAction is a deployer subcommand.
 type DeployerAction string
@@ -44,7 +47,8 @@ type DeployerRequest struct {
 	Kubeconfig string
 	// Images maps each service to the image reference to run (by digest on AWS).
 	Images map[string]string
-	// Timeout bounds apply, including the rollback (Go duration).
+	// Timeout is each release's readiness timeout (Go duration); a rollback
+	// has its own (the deployer's -rollback-timeout).
 	Timeout string
 	// Listen is the tunnel's listen address.
 	Listen string

@@ -5,6 +5,7 @@
 //	deployer apply     --env=dev [inputs] [cluster access]  render everything, then install/upgrade ("deploy" is the same)
 //	deployer diff      --env=dev [inputs] [cluster access]  unified diff: live release vs rendered
 //	deployer uninstall --env=dev [inputs] [cluster access]  remove the releases in reverse order
+//	deployer tunnel    --env=dev [cluster access] [--listen=127.0.0.1:27017]  MongoDB through the Kubernetes API
 //
 // Images: --image service1=<ref>, where ref is a full reference (<repository>:<tag>
 // or <repository>@sha256:…), a bare digest or a bare tag; --tag sets the tag of all.
@@ -67,11 +68,12 @@ type options struct {
 	timeout, rollbackTimeout      time.Duration
 	maxHistory                    int
 	credentialsFile               string
+	listen                        string
 	kubeconfigSet, contextSet     bool
 	eksClusterSet                 bool
 }
 
-const usage = `usage: deployer plan|apply|diff|uninstall --env=<environment> [flags]
+const usage = `usage: deployer plan|apply|diff|uninstall|tunnel --env=<environment> [flags]
 run "deployer <command> -h" for the flags`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -83,7 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cmd == "deploy" {
 		cmd = "apply"
 	}
-	if cmd != "plan" && cmd != "apply" && cmd != "diff" && cmd != "uninstall" {
+	if cmd != "plan" && cmd != "apply" && cmd != "diff" && cmd != "uninstall" && cmd != "tunnel" {
 		fmt.Fprintf(stderr, "deployer: unknown command %q\n%s\n", cmd, usage)
 		return 2
 	}
@@ -106,6 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.DurationVar(&o.rollbackTimeout, "rollback-timeout", deploy.DefaultRollbackTimeout, "timeout of a rollback or of the uninstall of a failed first install")
 	fs.IntVar(&o.maxHistory, "max-history", deploy.DefaultMaxHistory, "revisions kept per release")
 	fs.StringVar(&o.credentialsFile, "credentials-file", "", "YAML/JSON file with rootPassword and appPassword (default: "+deploy.EnvRootPassword+", "+deploy.EnvAppPassword+")")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:27017", "tunnel: local address MongoDB is forwarded to")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -142,6 +145,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	in, outputs, err := inputs(o)
 	if err != nil {
 		return fail(2, err)
+	}
+	if cmd == "tunnel" {
+		cfg, err := access(ctx, o, outputs)
+		if err != nil {
+			return fail(2, err)
+		}
+		if err := deploy.Tunnel(ctx, cfg, deploy.MongoNamespace, o.listen, stdout, stderr); err != nil {
+			return fail(1, err)
+		}
+		return 0
 	}
 	plan, err := deploy.BuildPlan(root, in)
 	if err != nil {

@@ -328,6 +328,13 @@ func TestDeployerOnCluster(t *testing.T) {
 		if err != nil || sts.Status.ReadyReplicas != 1 {
 			t.Errorf("stand-in MongoDB StatefulSet not ready: %v", err)
 		}
+		// db-tunnel's target: the Ready pod behind the MongoDB Service.
+		if pod, err := MongoDBPod(ctx, kube, "mongodb"); err != nil || pod != "mongodb-0" {
+			t.Errorf("tunnel pod %q, error %v; want mongodb-0", pod, err)
+		}
+		if _, err := MongoDBPod(ctx, kube, "orders"); err == nil || !strings.Contains(err.Error(), "no MongoDB Service") {
+			t.Errorf("a namespace without MongoDB: error %v, want it to say there is no MongoDB Service", err)
+		}
 	})
 
 	t.Run("uninstall in reverse order", func(t *testing.T) {
@@ -406,9 +413,19 @@ func (standInCharts) Load(ctx context.Context, s Step) (*chart.Chart, error) {
 	if s.Kind == KindLocal {
 		return HelmCharts{}.Load(ctx, s)
 	}
-	kind, extra := "Deployment", ""
+	kind, extra, service := "Deployment", "", ""
 	if s.Name == "mongodb" {
 		kind, extra = "StatefulSet", "\n  serviceName: {{ .Release.Name }}"
+		// The Service the Bitnami chart puts in front of a standalone MongoDB.
+		service = `---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  selector: {app: {{ .Release.Name }}}
+  ports: [{name: mongodb, port: 27017}]
+`
 	}
 	tmpl := `apiVersion: apps/v1
 kind: ` + kind + `
@@ -428,7 +445,7 @@ spec:
       - name: main
         image: example.invalid/stand-in:1
         securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
-`
+` + service
 	return &chart.Chart{
 		Metadata:  &chart.Metadata{APIVersion: chart.APIVersionV2, Name: s.Name, Version: "0.0.0-stand-in", Type: "application"},
 		Templates: []*chart.File{{Name: "templates/workload.yaml", Data: []byte(tmpl)}},

@@ -336,7 +336,7 @@ func BuildPlan(root string, in Inputs) (*Plan, error) {
 	for _, r := range []struct {
 		name, ns string
 		kind     Kind
-	}{{"edge", "edge", KindLocal}, {"mongodb", "mongodb", KindRemote}, {"orders", "orders", KindLocal}} {
+	}{{"edge", "edge", KindLocal}, {"mongodb", MongoNamespace, KindRemote}, {"orders", "orders", KindLocal}} {
 		known[r.name] = true
 		vals, err := charts.ReadValues(charts.ValuesFile(root, in.Env, r.name))
 		if err != nil {
