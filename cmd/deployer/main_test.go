@@ -60,7 +60,7 @@ func TestRun(t *testing.T) {
 		{name: "no command", args: nil, code: 2, stderr: []string{"usage: deployer plan|apply|diff|uninstall"}},
 		{name: "unknown command", args: []string{"install"}, code: 2, stderr: []string{`unknown command "install"`}},
 		{name: "no environment", args: []string{"plan"}, code: 2, stderr: []string{"--env is required"}, oneLineErr: true},
-		{name: "unknown environment", args: []string{"plan", "--env=staging"}, code: 2, stderr: []string{`deployer plan: unknown environment "staging" (known: dev, local, prod)`}, oneLineErr: true},
+		{name: "unknown environment", args: []string{"plan", "--env=staging"}, code: 2, stderr: []string{`deployer plan: unknown environment "staging" (known: dev, local, prod; an environment is a folder under environments/)`}, oneLineErr: true},
 		{name: "plan local", args: []string{"plan", "--env=local", "--skip-addons", "--skip=mongodb", "--tag=abc1234"}, code: 0,
 			stdout: []string{"1. envoy-gateway", "(skipped: add-ons skipped by the caller)", "2. edge", "3. mongodb", "4. orders", "charts/orders (timeout 5m0s)"}},
 		{name: "passwords are never flags", args: []string{"deploy", "--env=local", "--mongodb-root-password=x"}, code: 2, stderr: []string{"flag provided but not defined"}},

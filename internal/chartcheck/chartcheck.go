@@ -5,10 +5,13 @@
 package chartcheck
 
 import (
+	"os"
+
 	"helm.sh/helm/v3/pkg/lint"
 	"helm.sh/helm/v3/pkg/lint/support"
 
 	"github.com/orders-platform/orders/internal/charts"
+	"github.com/orders-platform/orders/internal/environments"
 )
 
 // The rendering pieces live in internal/charts; these names keep chartcheck's API.
@@ -30,8 +33,8 @@ type Rendered = charts.Rendered
 // RepoRoot finds the repository root (see charts.RepoRoot).
 func RepoRoot() (string, error) { return charts.RepoRoot() }
 
-// Environments lists the environments that have Helm values (see charts.Environments).
-func Environments(root string) ([]string, error) { return charts.Environments(root) }
+// Environments lists the environments (internal/environments: one folder each).
+func Environments(root string) ([]string, error) { return environments.Names(os.DirFS(root)) }
 
 // ValuesFile is the path of a release's values for an environment.
 func ValuesFile(root, env, release string) string { return charts.ValuesFile(root, env, release) }

@@ -70,25 +70,6 @@ func RepoRoot() (string, error) {
 	}
 }
 
-// Environments lists the environments that have Helm values (environments/<env>/values/).
-func Environments(root string) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(root, "environments"))
-	if err != nil {
-		return nil, err
-	}
-	var envs []string
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		if fi, err := os.Stat(filepath.Join(root, "environments", e.Name(), "values")); err == nil && fi.IsDir() {
-			envs = append(envs, e.Name())
-		}
-	}
-	sort.Strings(envs)
-	return envs, nil
-}
-
 // ValuesFile is the path of a release's values for an environment.
 func ValuesFile(root, env, release string) string {
 	return filepath.Join(root, "environments", env, "values", release+".yaml")

@@ -175,7 +175,7 @@ func (d *Deployer) prepare(ctx context.Context, p *Plan, given Credentials) (*pr
 	}
 	if pr.secrets {
 		mongoNS := p.Mongo.Namespace
-		if pr.creds, err = resolveCredentials(ctx, kube, p.Env, mongoNS, given); err != nil {
+		if pr.creds, err = resolveCredentials(ctx, kube, p.Env, p.AWS, mongoNS, given); err != nil {
 			return nil, err
 		}
 		if s, ok := p.Step("orders"); ok && s.Skip == "" {

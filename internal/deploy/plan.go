@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/orders-platform/orders/internal/charts"
+	"github.com/orders-platform/orders/internal/environments"
 	"github.com/orders-platform/orders/internal/tfoutputs"
 )
 
@@ -159,7 +160,10 @@ type Inputs struct {
 
 // Plan is the ordered list of releases of an environment.
 type Plan struct {
-	Env   string
+	Env string
+	// AWS: the environment runs on EKS (it has Terraform inputs); its MongoDB
+	// passwords must come from Secrets Manager.
+	AWS   bool
 	Root  string
 	Steps []Step
 	// Mongo describes the MongoDB topology the Secrets are built for.
@@ -269,28 +273,15 @@ func ReadAddons(path string) ([]Addon, error) {
 	return f.Addons, errors.Join(errs...)
 }
 
-// UnknownEnvironmentError is returned for an environment without values.
-type UnknownEnvironmentError struct {
-	Env   string
-	Known []string
-}
-
-func (e *UnknownEnvironmentError) Error() string {
-	return fmt.Sprintf("unknown environment %q (known: %s)", e.Env, strings.Join(e.Known, ", "))
-}
-
-// AWS reports whether an environment runs on EKS (every environment but local).
-func AWS(env string) bool { return env != "local" }
+// UnknownEnvironmentError is returned for an environment that has no folder.
+type UnknownEnvironmentError = environments.UnknownError
 
 // BuildPlan makes the plan of an environment: add-ons, edge, mongodb, orders, with
 // their values. It reads files only; no cluster is involved.
 func BuildPlan(root string, in Inputs) (*Plan, error) {
-	envs, err := charts.Environments(root)
+	env, err := environments.Load(os.DirFS(root), in.Env)
 	if err != nil {
-		return nil, fmt.Errorf("list environments: %w", err)
-	}
-	if !slices.Contains(envs, in.Env) {
-		return nil, &UnknownEnvironmentError{Env: in.Env, Known: envs}
+		return nil, err
 	}
 	if err := checkInputs(in); err != nil {
 		return nil, err
@@ -304,7 +295,7 @@ func BuildPlan(root string, in Inputs) (*Plan, error) {
 		return nil, fmt.Errorf("mongodb chart pin: %w", err)
 	}
 
-	p := &Plan{Env: in.Env, Root: root}
+	p := &Plan{Env: in.Env, AWS: env.AWS, Root: root}
 	if strings.HasPrefix(in.Env, "prod") {
 		for _, svc := range Services {
 			if in.Images[svc].Digest == "" {
@@ -342,7 +333,7 @@ func BuildPlan(root string, in Inputs) (*Plan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("values of release %s for environment %s: %w", r.name, in.Env, err)
 		}
-		deployVals, err := releaseDeployValues(r.name, in, upstream)
+		deployVals, err := releaseDeployValues(r.name, in, env.AWS, upstream)
 		if err != nil {
 			return nil, err
 		}
@@ -426,9 +417,9 @@ func validDigest(d string) bool {
 
 // releaseDeployValues are the values of the platform's releases that come from the
 // caller and Terraform (charts/README.md, "Values set at deploy time").
-func releaseDeployValues(release string, in Inputs, upstream *charts.MongoDBUpstream) (map[string]any, error) {
+func releaseDeployValues(release string, in Inputs, onAWS bool, upstream *charts.MongoDBUpstream) (map[string]any, error) {
 	out := map[string]any{}
-	aws := AWS(in.Env) && in.Outputs != nil
+	aws := onAWS && in.Outputs != nil
 	switch release {
 	case "edge":
 		if aws {

@@ -239,7 +239,7 @@ func TestPlanErrors(t *testing.T) {
 		in   Inputs
 		want []string
 	}{
-		{"unknown environment", Inputs{Env: "staging"}, []string{`unknown environment "staging" (known: dev, local, prod)`}},
+		{"unknown environment", Inputs{Env: "staging"}, []string{`unknown environment "staging" (known: dev, local, prod; an environment is a folder under environments/)`}},
 		{"bad digest", Inputs{Env: "local", Images: map[string]Image{"service1": {Digest: "sha256:1234"}}}, []string{`image digest of service1: "sha256:1234"`}},
 		{"latest", Inputs{Env: "local", Images: map[string]Image{"service2": {Tag: "latest"}}}, []string{"never \"latest\""}},
 		{"unknown service", Inputs{Env: "local", Images: map[string]Image{"service3": {Tag: "abc"}}}, []string{`unknown service "service3"`}},

@@ -77,11 +77,11 @@ func LoadCredentials(file string, getenv func(string) string) (Credentials, erro
 // resolveCredentials returns the passwords to use: the given ones; or, where the
 // environment allows it (local), those already in the cluster's mongodb-auth
 // Secret, or new random ones. AWS environments must be given them (from Secrets Manager).
-func resolveCredentials(ctx context.Context, kube kubernetes.Interface, env string, ns string, given Credentials) (Credentials, error) {
+func resolveCredentials(ctx context.Context, kube kubernetes.Interface, env string, onAWS bool, ns string, given Credentials) (Credentials, error) {
 	if given.complete() {
 		return given, nil
 	}
-	if AWS(env) {
+	if onAWS {
 		return Credentials{}, fmt.Errorf("environment %s needs the MongoDB passwords from AWS Secrets Manager (%s and %s, or a credentials file)", env, EnvRootPassword, EnvAppPassword)
 	}
 	s, err := kube.CoreV1().Secrets(ns).Get(ctx, MongoAuthSecret, metav1.GetOptions{})

@@ -63,6 +63,16 @@ func Names(fsys fs.FS) ([]string, error) {
 	return names, nil
 }
 
+// UnknownError is the one-line error for an environment that has no folder.
+type UnknownError struct {
+	Env   string
+	Known []string
+}
+
+func (e *UnknownError) Error() string {
+	return fmt.Sprintf("unknown environment %q (known: %s; an environment is a folder under %s/)", e.Env, strings.Join(e.Known, ", "), Dir)
+}
+
 // Load reads and validates one environment. An unknown name is a one-line error
 // listing the known ones.
 func Load(fsys fs.FS, name string) (*Environment, error) {
@@ -75,7 +85,7 @@ func Load(fsys fs.FS, name string) (*Environment, error) {
 		return nil, err
 	}
 	if !slices.Contains(names, name) {
-		return nil, fmt.Errorf("unknown environment %q (known: %s; an environment is a folder under %s/)", name, strings.Join(names, ", "), Dir)
+		return nil, &UnknownError{Env: name, Known: names}
 	}
 	env := &Environment{Name: name}
 	if _, err := fs.Stat(fsys, env.ValuesDir()); err != nil {
