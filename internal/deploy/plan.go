@@ -507,13 +507,12 @@ func addonDeployValues(name string, in Inputs) (map[string]any, error) {
 			}
 			return nil, fmt.Errorf("add-on %s needs the Terraform outputs (cluster name, region, VPC, IAM role) of environment %s", name, in.Env)
 		}
+		// Its AWS permissions come from the Pod Identity association Terraform makes
+		// for kube-system/aws-load-balancer-controller: no role annotation (IRSA).
 		return map[string]any{
 			"clusterName": in.Outputs.ClusterName,
 			"region":      in.Outputs.Region,
 			"vpcId":       in.Outputs.VPCID,
-			"serviceAccount": map[string]any{
-				"annotations": map[string]any{"eks.amazonaws.com/role-arn": in.Outputs.AWSLBControllerRoleARN},
-			},
 		}, nil
 	}
 	return map[string]any{}, nil

@@ -40,7 +40,7 @@ func fakeOutputs(env string, azs int) *tfoutputs.Outputs {
 		AWSLBControllerRoleARN: "arn:aws:iam::123456789012:role/orders-" + env + "-alb",
 		ECRRepositoryURLs: map[string]string{
 			"service1": reg + "/orders-" + env + "/service1", "service2": reg + "/orders-" + env + "/service2",
-			"mirror/mongodb": reg + "/mirror/mongodb", "mirror/mongodb-exporter": reg + "/mirror/mongodb-exporter",
+			"mirror/mongodb": reg + "/orders-" + env + "/mirror/mongodb", "mirror/mongodb-exporter": reg + "/orders-" + env + "/mirror/mongodb-exporter",
 		},
 	}
 	for i := 0; i < azs; i++ {
@@ -169,7 +169,10 @@ func TestPlanDeployTimeValues(t *testing.T) {
 		{"aws-load-balancer-controller", []string{"clusterName"}, "orders-prod"},
 		{"aws-load-balancer-controller", []string{"region"}, "eu-central-1"},
 		{"aws-load-balancer-controller", []string{"vpcId"}, "vpc-0123"},
-		{"aws-load-balancer-controller", []string{"serviceAccount", "annotations", "eks.amazonaws.com/role-arn"}, "arn:aws:iam::123456789012:role/orders-prod-alb"},
+		// Pod Identity, not IRSA: an eks.amazonaws.com/role-arn annotation would make the
+		// controller try web identity against an IAM OIDC provider the platform does not have.
+		{"aws-load-balancer-controller", []string{"serviceAccount", "annotations"}, nil},
+		{"aws-load-balancer-controller", []string{"serviceAccount", "name"}, "aws-load-balancer-controller"},
 		{"aws-load-balancer-controller", []string{"replicaCount"}, float64(2)}, // static, from charts/addons.yaml
 		{"edge", []string{"aws", "subnets"}, []any{"subnet-0a1b2c3d4e5f60700", "subnet-0a1b2c3d4e5f60701", "subnet-0a1b2c3d4e5f60702"}},
 		{"edge", []string{"aws", "eipAllocations"}, []any{"eipalloc-0f1e2d3c4b5a69780", "eipalloc-0f1e2d3c4b5a69781", "eipalloc-0f1e2d3c4b5a69782"}},
@@ -179,10 +182,10 @@ func TestPlanDeployTimeValues(t *testing.T) {
 		{"orders", []string{"services", "service1", "image", "digest"}, digest1},
 		{"orders", []string{"services", "service2", "image", "digest"}, digest2},
 		{"mongodb", []string{"image", "registry"}, reg},
-		{"mongodb", []string{"image", "repository"}, "mirror/mongodb"},
+		{"mongodb", []string{"image", "repository"}, "orders-prod/mirror/mongodb"},
 		{"mongodb", []string{"image", "tag"}, "8.0.13-debian-12-r0"},
 		{"mongodb", []string{"metrics", "image", "registry"}, reg},
-		{"mongodb", []string{"metrics", "image", "repository"}, "mirror/mongodb-exporter"},
+		{"mongodb", []string{"metrics", "image", "repository"}, "orders-prod/mirror/mongodb-exporter"},
 	} {
 		t.Run(tc.release+"/"+strings.Join(tc.path, "."), func(t *testing.T) {
 			if got := get(t, step(tc.release).Values, tc.path...); !reflect.DeepEqual(got, tc.want) {
