@@ -12,34 +12,29 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/orders-platform/orders/internal/awsstub"
 	"github.com/orders-platform/orders/internal/tfoutputs"
 )
 
-// stubSecrets answers GetSecretValue at the SDK's deserialize step, by secret id:
-// the SDK builds, signs and parses as usual.
+// stubSecrets answers GetSecretValue by secret id, through awsstub.
 func stubSecrets(t *testing.T, answers map[string]string) *secretsmanager.Client {
 	t.Helper()
 	return secretsmanager.New(secretsmanager.Options{
 		Region:      "eu-central-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-		APIOptions: []func(*middleware.Stack) error{func(stack *middleware.Stack) error {
-			return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("stubResponse",
-				func(ctx context.Context, in middleware.DeserializeInput, _ middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
-					req := in.Request.(*smithyhttp.Request)
-					if got := req.Header.Get("X-Amz-Target"); got != "secretsmanager.GetSecretValue" {
-						t.Errorf("X-Amz-Target %q, want secretsmanager.GetSecretValue", got)
-					}
-					body, _ := io.ReadAll(req.GetStream())
-					status, answer := 400, `{"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."}`
-					for id, secret := range answers {
-						if strings.Contains(string(body), `"SecretId":"`+id+`"`) {
-							status, answer = 200, `{"ARN":"`+id+`","Name":"x","SecretString":`+secret+`}`
-						}
-					}
-					res := &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/x-amz-json-1.1"}}, Body: io.NopCloser(strings.NewReader(answer))}
-					return middleware.DeserializeOutput{RawResponse: &smithyhttp.Response{Response: res}}, middleware.Metadata{}, nil
-				}), middleware.After)
-		}},
+		APIOptions: []func(*middleware.Stack) error{awsstub.Responder(func(req *smithyhttp.Request) (int, http.Header, string) {
+			if got := req.Header.Get("X-Amz-Target"); got != "secretsmanager.GetSecretValue" {
+				t.Errorf("X-Amz-Target %q, want secretsmanager.GetSecretValue", got)
+			}
+			body, _ := io.ReadAll(req.GetStream())
+			header := http.Header{"Content-Type": {"application/x-amz-json-1.1"}}
+			for id, secret := range answers {
+				if strings.Contains(string(body), `"SecretId":"`+id+`"`) {
+					return 200, header, `{"ARN":"` + id + `","Name":"x","SecretString":` + secret + `}`
+				}
+			}
+			return 400, header, `{"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."}`
+		})},
 	})
 }
 

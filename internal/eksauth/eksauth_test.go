@@ -22,6 +22,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"k8s.io/client-go/rest"
+
+	"github.com/orders-platform/orders/internal/awsstub"
 )
 
 var signedAt = time.Date(2026, 11, 26, 23, 30, 5, 0, time.UTC)
@@ -111,30 +113,25 @@ func TestTokenIsBoundToClusterAndClock(t *testing.T) {
 	}
 }
 
-// stubEKS answers the EKS API at the SDK's deserialize step: the SDK builds,
-// signs and parses as usual; only the network round trip is replaced.
+// stubEKS answers the EKS API through awsstub: the SDK builds, signs and
+// parses as usual; only the network round trip is replaced.
 func stubEKS(t *testing.T, status int, header http.Header, body string, seen *[]string) *eks.Client {
 	t.Helper()
 	return eks.New(eks.Options{
 		Region:      "eu-central-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-		APIOptions: []func(*middleware.Stack) error{func(stack *middleware.Stack) error {
-			return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("stubResponse",
-				func(ctx context.Context, in middleware.DeserializeInput, _ middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
-					req := in.Request.(*smithyhttp.Request)
-					*seen = append(*seen, req.Method+" "+req.URL.Path)
-					if !strings.HasPrefix(req.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
-						t.Errorf("request to EKS is not signed: %q", req.Header.Get("Authorization"))
-					}
-					h := header.Clone()
-					if h == nil {
-						h = http.Header{}
-					}
-					h.Set("Content-Type", "application/json")
-					res := &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader(body))}
-					return middleware.DeserializeOutput{RawResponse: &smithyhttp.Response{Response: res}}, middleware.Metadata{}, nil
-				}), middleware.After)
-		}},
+		APIOptions: []func(*middleware.Stack) error{awsstub.Responder(func(req *smithyhttp.Request) (int, http.Header, string) {
+			*seen = append(*seen, req.Method+" "+req.URL.Path)
+			if !strings.HasPrefix(req.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
+				t.Errorf("request to EKS is not signed: %q", req.Header.Get("Authorization"))
+			}
+			h := header.Clone()
+			if h == nil {
+				h = http.Header{}
+			}
+			h.Set("Content-Type", "application/json")
+			return status, h, body
+		})},
 	})
 }
 
