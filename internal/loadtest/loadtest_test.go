@@ -34,7 +34,14 @@ func TestRealServicesLoseNothingUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stack.Stop()
+	t.Cleanup(func() {
+		start := time.Now()
+		err := stack.Stop()
+		t.Logf("stack stopped in %s", time.Since(start))
+		if err != nil {
+			t.Errorf("stop the stack: %v", err)
+		}
+	})
 
 	res, err := loadtest.Run(ctx, loadtest.Config{BaseURL: stack.URL, Concurrency: 8, Requests: 400, Duration: 2 * time.Minute, Seed: 1})
 	if err != nil {
