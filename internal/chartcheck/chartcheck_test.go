@@ -1,7 +1,10 @@
 package chartcheck
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,6 +47,16 @@ func deployTimeValues(env, release string) map[string]any {
 			eips = append(eips, fmt.Sprintf("eipalloc-0f1e2d3c4b5a6978%d", i))
 		}
 		return map[string]any{"aws": map[string]any{"subnets": subnets, "eipAllocations": eips}}
+	case "backup":
+		image := map[string]any{"registry": "123456789012.dkr.ecr.eu-central-1.amazonaws.com", "repository": "orders-" + env + "/backup", "tag": "3f2c9d1e4b7a"}
+		if strings.HasPrefix(env, "prod") {
+			image = map[string]any{"registry": "123456789012.dkr.ecr.eu-central-1.amazonaws.com", "repository": "orders-" + env + "/backup", "digest": "sha256:" + strings.Repeat("cd", 32)}
+		}
+		return map[string]any{
+			"image": image,
+			"s3":    map[string]any{"bucket": "orders-" + env + "-mongodb-backups-123456789012-eu-central-1"},
+			"aws":   map[string]any{"region": "eu-central-1"},
+		}
 	}
 	return map[string]any{}
 }
@@ -77,11 +90,24 @@ func cases(t *testing.T) (string, []renderCase) {
 	var out []renderCase
 	for _, env := range envs {
 		for _, rel := range Releases {
+			if _, err := os.Stat(ValuesFile(root, env, rel.Name)); rel.OnlyWithValues && errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
 			vals, err := ReadValues(ValuesFile(root, env, rel.Name))
 			if err != nil {
 				t.Fatalf("%s/%s: %v", env, rel.Name, err)
 			}
 			out = append(out, renderCase{env: env, release: rel, values: MergeValues(vals, deployTimeValues(env, rel.Name)), dir: filepath.Join(root, rel.Chart)})
+		}
+	}
+	// A release that exists only where it has values must still be checked where it is meant to run.
+	for _, want := range []string{"dev/backup", "prod/backup"} {
+		found := false
+		for _, c := range out {
+			found = found || c.env+"/"+c.release.Name == want
+		}
+		if !found {
+			t.Errorf("no render case %s: environments/%s.yaml is missing", want, strings.Replace(want, "/", "/values/", 1))
 		}
 	}
 	return root, out
@@ -240,6 +266,65 @@ func TestPoliciesCatchViolations(t *testing.T) {
 		})
 	}
 
+	// The backup CronJob's pods get the same rules as the services' pods.
+	var prodBackup renderCase
+	for _, c := range cs {
+		if c.env == "prod" && c.release.Name == "backup" {
+			prodBackup = c
+		}
+	}
+	if prodBackup.dir == "" {
+		t.Fatal("no prod backup release")
+	}
+	cronContainer := func(objs []*unstructured.Unstructured, edit func(ct map[string]any)) []*unstructured.Unstructured {
+		c := firstOf(objs, "CronJob")
+		path := []string{"spec", "jobTemplate", "spec", "template", "spec", "containers"}
+		containers, _, _ := unstructured.NestedSlice(c.Object, path...)
+		edit(containers[0].(map[string]any))
+		_ = unstructured.SetNestedSlice(c.Object, containers, path...)
+		return objs
+	}
+	for _, m := range []struct {
+		name   string
+		mutate func(objs []*unstructured.Unstructured) []*unstructured.Unstructured
+		want   string
+	}{
+		{"cronjob writable root filesystem", func(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+			return cronContainer(objs, func(ct map[string]any) {
+				_ = unstructured.SetNestedField(ct, false, "securityContext", "readOnlyRootFilesystem")
+			})
+		}, "CronJob/backup: spec.jobTemplate.spec.template.spec.containers[backup].securityContext.readOnlyRootFilesystem: must be true"},
+		{"cronjob connection string as a value", func(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+			return cronContainer(objs, func(ct map[string]any) {
+				ct["env"] = []any{map[string]any{"name": "MONGODB_URL", "value": "mongodb://u:p@h/db"}}
+			})
+		}, "CronJob/backup: spec.jobTemplate.spec.template.spec.containers[backup].env[MONGODB_URL]: must come from a Secret"},
+		{"cronjob unpinned image", func(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+			return cronContainer(objs, func(ct map[string]any) { ct["image"] = "example.invalid/orders/backup" })
+		}, "has neither tag nor digest"},
+		{"cronjob without network policy", func(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+			return without(objs, "NetworkPolicy")
+		}, "CronJob/backup: metadata.labels: not isolated by NetworkPolicies"},
+		{"cronjob overlapping runs", func(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+			_ = unstructured.SetNestedField(firstOf(objs, "CronJob").Object, "Allow", "spec", "concurrencyPolicy")
+			return objs
+		}, "CronJob/backup: spec.concurrencyPolicy"},
+	} {
+		t.Run(m.name, func(t *testing.T) {
+			objs := render(t, prodBackup).All()
+			if vs, err := CheckWorkloads(objs, RequirementsFor("prod")); err != nil || len(vs) > 0 {
+				t.Fatalf("unmutated backup release: %v %v", vs, err)
+			}
+			vs, err := CheckWorkloads(m.mutate(objs), RequirementsFor("prod"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !containsViolation(vs, m.want) {
+				t.Errorf("want a violation containing %q, got %v", m.want, vs)
+			}
+		})
+	}
+
 	t.Run("edge without EIPs and without rate limit", func(t *testing.T) {
 		objs := render(t, prodEdge).All()
 		ep := firstOf(objs, "EnvoyProxy")
@@ -315,6 +400,10 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 			[]string{"/services/service1/image/tag"}},
 		{"orders", "connection string as a value", map[string]any{"mongodb": map[string]any{"url": "mongodb://u:p@h/db"}},
 			[]string{"/mongodb", "url"}},
+		{"backup", "misspelt key", map[string]any{"s3": map[string]any{"buckt": "x"}}, []string{"/s3", "buckt"}},
+		{"backup", "latest tag", map[string]any{"image": map[string]any{"tag": "latest", "digest": ""}}, []string{"/image/tag"}},
+		{"backup", "connection string as a value", map[string]any{"mongodb": map[string]any{"url": "mongodb://u:p@h/db"}}, []string{"/mongodb", "url"}},
+		{"backup", "wrong type", map[string]any{"suspend": "no"}, []string{"/suspend", "boolean"}},
 		{"edge", "misspelt key", map[string]any{"rateLimit": map[string]any{"request": 10}}, []string{"/rateLimit", "request"}},
 		{"edge", "wrong type", map[string]any{"aws": map[string]any{"enabled": "yes"}}, []string{"/aws/enabled", "boolean"}},
 		{"edge", "malformed EIP id", map[string]any{"aws": map[string]any{"eipAllocations": []any{"10.0.0.1", "eipalloc-0f1e2d3c4b5a69781"}}},

@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -79,6 +80,8 @@ func CheckWorkloads(objs []*unstructured.Unstructured, req Requirements) ([]Viol
 	var pdbs []*policyv1.PodDisruptionBudget
 	var nps []*networkingv1.NetworkPolicy
 	var pods []*corev1.Pod
+	var jobs []*batchv1.Job
+	var cronJobs []*batchv1.CronJob
 	for _, u := range objs {
 		for _, l := range RequiredLabels {
 			if u.GetLabels()[l] == "" {
@@ -106,6 +109,16 @@ func CheckWorkloads(objs []*unstructured.Unstructured, req Requirements) ([]Viol
 			var n *networkingv1.NetworkPolicy
 			if n, err = convert[networkingv1.NetworkPolicy](u); err == nil {
 				nps = append(nps, n)
+			}
+		case "CronJob":
+			var cj *batchv1.CronJob
+			if cj, err = convert[batchv1.CronJob](u); err == nil {
+				cronJobs = append(cronJobs, cj)
+			}
+		case "Job":
+			var j *batchv1.Job
+			if j, err = convert[batchv1.Job](u); err == nil {
+				jobs = append(jobs, j)
 			}
 		case "Pod":
 			var p *corev1.Pod
@@ -191,6 +204,19 @@ func CheckWorkloads(objs []*unstructured.Unstructured, req Requirements) ([]Viol
 	for _, p := range pods {
 		c.checkPodSpec("Pod", p.Name, "spec", &p.Spec, false)
 	}
+	// Batch pods get the same Pod Security and container rules (no probes, no replicas).
+	for _, j := range jobs {
+		c.checkPodSpec("Job", j.Name, "spec.template.spec", &j.Spec.Template.Spec, false)
+	}
+	for _, cj := range cronJobs {
+		c.checkPodSpec("CronJob", cj.Name, "spec.jobTemplate.spec.template.spec", &cj.Spec.JobTemplate.Spec.Template.Spec, false)
+		if cj.Spec.ConcurrencyPolicy != batchv1.ForbidConcurrent {
+			c.add("CronJob", cj.Name, "spec.concurrencyPolicy", "%q, want Forbid (runs must not overlap)", cj.Spec.ConcurrencyPolicy)
+		}
+		if cj.Spec.JobTemplate.Spec.ActiveDeadlineSeconds == nil {
+			c.add("CronJob", cj.Name, "spec.jobTemplate.spec.activeDeadlineSeconds", "missing (a hung run would block the schedule)")
+		}
+	}
 
 	if req.NetworkPolicy {
 		type target struct {
@@ -203,6 +229,12 @@ func CheckWorkloads(objs []*unstructured.Unstructured, req Requirements) ([]Viol
 		}
 		for _, p := range pods {
 			targets = append(targets, target{"Pod", p.Name, labels.Set(p.Labels)})
+		}
+		for _, j := range jobs {
+			targets = append(targets, target{"Job", j.Name, labels.Set(j.Spec.Template.Labels)})
+		}
+		for _, cj := range cronJobs {
+			targets = append(targets, target{"CronJob", cj.Name, labels.Set(cj.Spec.JobTemplate.Spec.Template.Labels)})
 		}
 		for _, t := range targets {
 			ingress, egress, allowAllIngress := false, false, false

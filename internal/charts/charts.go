@@ -42,6 +42,9 @@ type Release struct {
 	Name      string // release name, e.g. "orders"
 	Chart     string // chart directory relative to the repository root
 	Namespace string // namespace the release is installed in
+	// OnlyWithValues: the release exists only in environments that have its values
+	// file (e.g. backup: AWS environments only); every other release needs one everywhere.
+	OnlyWithValues bool
 }
 
 // Releases are the releases whose charts live in this repository. MongoDB uses the
@@ -49,6 +52,8 @@ type Release struct {
 var Releases = []Release{
 	{Name: "edge", Chart: "charts/edge", Namespace: "edge"},
 	{Name: "orders", Chart: "charts/orders", Namespace: "orders"},
+	// Scheduled MongoDB backups to S3 (needs the bucket and Pod Identity: dev, prod).
+	{Name: "backup", Chart: "charts/backup", Namespace: "mongodb", OnlyWithValues: true},
 }
 
 // RepoRoot finds the repository root (the directory holding go.mod with the root module) from the working directory up.
