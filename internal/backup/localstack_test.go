@@ -5,24 +5,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/orders-platform/orders/internal/backup"
-	"github.com/orders-platform/orders/internal/localstack"
+	"github.com/orders-platform/orders/internal/localstack/stacktest"
 	"github.com/orders-platform/orders/internal/smoke"
-	"github.com/orders-platform/orders/internal/testtools"
 )
-
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
 
 var createdRE = regexp.MustCompile(`^Order number ([0-9]+) created successfully\.$`)
 
@@ -60,28 +52,9 @@ func create(t *testing.T, base string) int {
 // services then serve exactly the restored orders, the smoke checker (with the
 // data-side checks) passes, and the next order number continues after them.
 func TestRestoreOnTheLocalStack(t *testing.T) {
-	node, err := localstack.FindNode()
-	if err != nil {
-		if testtools.Required() {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	stack := stacktest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	routes, err := localstack.RoutesFromChart(repoRoot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	stack, err := localstack.Start(ctx, localstack.Options{Node: node, ServicesDir: filepath.Join(repoRoot(), "services"), DataDir: t.TempDir(), Routes: routes})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := stack.Stop(); err != nil {
-			t.Errorf("stop the stack: %v", err)
-		}
-	})
 
 	for want := 1; want <= 5; want++ {
 		if got := create(t, stack.URL); got != want {

@@ -5,43 +5,19 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/orders-platform/orders/internal/loadtest"
-	"github.com/orders-platform/orders/internal/localstack"
-	"github.com/orders-platform/orders/internal/testtools"
+	"github.com/orders-platform/orders/internal/localstack/stacktest"
 )
 
 func TestRealServicesLoseNothingUnderLoad(t *testing.T) {
-	node, err := localstack.FindNode()
-	if err != nil {
-		if testtools.Required() {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	_, file, _, _ := runtime.Caller(0)
+	stack := stacktest.Start(t)
 	ctx := context.Background()
-	stack, err := localstack.Start(ctx, localstack.Options{
-		Node: node, ServicesDir: filepath.Join(filepath.Dir(file), "..", "..", "services"), DataDir: t.TempDir(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		start := time.Now()
-		err := stack.Stop()
-		t.Logf("stack stopped in %s", time.Since(start))
-		if err != nil {
-			t.Errorf("stop the stack: %v", err)
-		}
-	})
 
 	res, err := loadtest.Run(ctx, loadtest.Config{BaseURL: stack.URL, Concurrency: 8, Requests: 400, Duration: 2 * time.Minute, Seed: 1})
 	if err != nil {

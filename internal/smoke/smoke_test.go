@@ -5,55 +5,17 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/orders-platform/orders/internal/localstack"
+	"github.com/orders-platform/orders/internal/localstack/stacktest"
 	"github.com/orders-platform/orders/internal/smoke"
-	"github.com/orders-platform/orders/internal/testtools"
 )
 
-func servicesDir() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "services")
-}
-
-// startStack runs the real services behind the local gateway on devdb.
-func startStack(t *testing.T) *localstack.Stack {
-	t.Helper()
-	node, err := localstack.FindNode()
-	if err != nil {
-		if testtools.Required() {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	// The gateway serves the routes the orders chart renders, as in the cluster.
-	routes, err := localstack.RoutesFromChart(filepath.Join(servicesDir(), ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stack, err := localstack.Start(ctx, localstack.Options{Node: node, ServicesDir: servicesDir(), DataDir: t.TempDir(), Routes: routes})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := stack.Stop(); err != nil {
-			t.Errorf("stop the stack: %v", err)
-		}
-	})
-	return stack
-}
-
 func TestPassesAgainstTheRealServices(t *testing.T) {
-	stack := startStack(t)
+	stack := stacktest.Start(t)
 	ctx := context.Background()
 	store, err := smoke.OpenMongo(ctx, stack.MongoURI, "DevOpsAssignment")
 	if err != nil {
