@@ -22,12 +22,23 @@ cluster_deletion_protection          = false
 cluster_log_retention_days           = 7
 
 # Two small spot nodes; several interchangeable types so spot finds capacity.
+# The cluster autoscaler moves between min and max (max: the cost ceiling).
 node_instance_types = ["t3.medium", "t3a.medium"]
 node_capacity_type  = "SPOT"
 node_min_size       = 1
 node_desired_size   = 2
 node_max_size       = 3
 node_disk_size_gb   = 30
+
+# Container and node logs (CloudWatch, KMS-encrypted).
+container_log_retention_days = 7
+
+# Public name and TLS: empty = plain HTTP on the NLB's name. To serve HTTPS, set
+# the host name and the existing public hosted zone that holds it, e.g.
+#   domain_name       = "orders-dev.example.com"
+#   route53_zone_name = "example.com"
+domain_name       = ""
+route53_zone_name = ""
 
 # Images and data: easy to tear down.
 ecr_keep_images             = 20
@@ -36,3 +47,20 @@ backup_retention_days       = 7
 backup_bucket_force_destroy = true
 secret_recovery_window_days = 0
 kms_deletion_window_days    = 7
+
+# Container images: the services, the backup job, and the third-party images
+# mirrored so that no deployment pulls from a public registry.
+ecr_repositories = [
+  "service1",
+  "service2",
+  "backup",
+  "mirror/mongodb",
+  "mirror/mongodb-exporter",
+  "mirror/os-shell",
+  "mirror/envoy",
+  "mirror/envoy-gateway",
+  "mirror/envoy-ratelimit",
+]
+
+# Daily EBS snapshots of the MongoDB volumes, kept this many days.
+ebs_snapshot_retention_days = 3

@@ -23,13 +23,23 @@ cluster_endpoint_public_access_cidrs = ["203.0.113.0/24"]
 cluster_deletion_protection          = true
 cluster_log_retention_days           = 90
 
-# One on-demand node per AZ; room to grow to two per AZ.
+# One on-demand node per AZ; the cluster autoscaler may grow to two per AZ.
 node_instance_types = ["t3.medium"]
 node_capacity_type  = "ON_DEMAND"
 node_min_size       = 3
 node_desired_size   = 3
 node_max_size       = 6
 node_disk_size_gb   = 30
+
+# Container and node logs (CloudWatch, KMS-encrypted).
+container_log_retention_days = 30
+
+# Public name and TLS: empty = plain HTTP on the NLB's name. To serve HTTPS, set
+# the host name and the existing public hosted zone that holds it, e.g.
+#   domain_name       = "orders.example.com"
+#   route53_zone_name = "example.com"
+domain_name       = ""
+route53_zone_name = ""
 
 # Images and data: kept.
 ecr_keep_images                     = 50
@@ -39,3 +49,20 @@ backup_infrequent_access_after_days = 0
 backup_bucket_force_destroy         = false
 secret_recovery_window_days         = 30
 kms_deletion_window_days            = 30
+
+# Container images: the services, the backup job, and the third-party images
+# mirrored so that no deployment pulls from a public registry.
+ecr_repositories = [
+  "service1",
+  "service2",
+  "backup",
+  "mirror/mongodb",
+  "mirror/mongodb-exporter",
+  "mirror/os-shell",
+  "mirror/envoy",
+  "mirror/envoy-gateway",
+  "mirror/envoy-ratelimit",
+]
+
+# Daily EBS snapshots of the MongoDB volumes, kept this many days.
+ebs_snapshot_retention_days = 7

@@ -51,6 +51,14 @@ type Outputs struct {
 	MongoDBNamespace     string
 	MongoDBRootSecretARN string
 	MongoDBAppSecretARN  string
+
+	// DomainName is the public host name of the environment ("" when it has no domain).
+	DomainName string
+	// EdgeCertificateARN is the ACM certificate of DomainName for the NLB's TLS
+	// listener ("" when there is no domain).
+	EdgeCertificateARN string
+	// Route53ZoneID is the hosted zone of DomainName ("" when there is no domain).
+	Route53ZoneID string
 }
 
 // field binds one output name to where its value goes.
@@ -82,6 +90,9 @@ var fields = []field{
 	{"mongodb_namespace", func(o *Outputs) any { return &o.MongoDBNamespace }},
 	{"mongodb_root_secret_arn", func(o *Outputs) any { return &o.MongoDBRootSecretARN }},
 	{"mongodb_app_secret_arn", func(o *Outputs) any { return &o.MongoDBAppSecretARN }},
+	{"domain_name", func(o *Outputs) any { return &o.DomainName }},
+	{"edge_certificate_arn", func(o *Outputs) any { return &o.EdgeCertificateARN }},
+	{"route53_zone_id", func(o *Outputs) any { return &o.Route53ZoneID }},
 }
 
 // RequiredRepositories are the ECR repositories the pipeline pushes to.
@@ -179,6 +190,28 @@ func (o *Outputs) Validate() error {
 		if !strings.HasPrefix(arn.v, "arn:") {
 			errs = append(errs, fmt.Errorf("terraform output %q must be an ARN, got %q", arn.name, arn.v))
 		}
+	}
+	// The domain outputs are all set or all empty: a certificate or zone without a
+	// name (or the reverse) would deploy a listener nobody can reach by name.
+	domain := []struct{ name, v string }{
+		{"domain_name", o.DomainName}, {"edge_certificate_arn", o.EdgeCertificateARN}, {"route53_zone_id", o.Route53ZoneID},
+	}
+	var set, unset []string
+	for _, d := range domain {
+		if strings.TrimSpace(d.v) == "" {
+			unset = append(unset, d.name)
+		} else {
+			set = append(set, d.name)
+		}
+	}
+	if len(set) > 0 && len(unset) > 0 {
+		errs = append(errs, fmt.Errorf("terraform outputs %s are set but %s are empty: set all three (a domain) or none", strings.Join(set, ", "), strings.Join(unset, ", ")))
+	}
+	if o.EdgeCertificateARN != "" && !strings.HasPrefix(o.EdgeCertificateARN, "arn:") {
+		errs = append(errs, fmt.Errorf("terraform output %q must be an ARN or empty, got %q", "edge_certificate_arn", o.EdgeCertificateARN))
+	}
+	if o.DomainName != "" && (strings.ContainsAny(o.DomainName, "/: ") || !strings.Contains(o.DomainName, ".")) {
+		errs = append(errs, fmt.Errorf("terraform output %q must be a host name like orders.example.com, got %q", "domain_name", o.DomainName))
 	}
 	for _, r := range RequiredRepositories {
 		if o.ECRRepositoryURLs[r] == "" {

@@ -35,6 +35,10 @@ func sample() map[string]any {
 		"mongodb_namespace":          "mongodb",
 		"mongodb_root_secret_arn":    "arn:aws:secretsmanager:eu-central-1:000000000000:secret:orders-dev/mongodb/root-AbCdEf",
 		"mongodb_app_secret_arn":     "arn:aws:secretsmanager:eu-central-1:000000000000:secret:orders-dev/mongodb/app-AbCdEf",
+		// No domain: the three domain outputs are empty strings, not null.
+		"domain_name":          "",
+		"edge_certificate_arn": "",
+		"route53_zone_id":      "",
 		// Extra outputs are allowed and ignored.
 		"something_else": "x",
 	}
@@ -72,6 +76,18 @@ func TestParseComplete(t *testing.T) {
 	}
 	if _, err := o.RepositoryURL("nope"); err == nil {
 		t.Error("RepositoryURL(nope) did not fail")
+	}
+	if o.DomainName != "" || o.EdgeCertificateARN != "" || o.Route53ZoneID != "" {
+		t.Errorf("no domain: got %q %q %q", o.DomainName, o.EdgeCertificateARN, o.Route53ZoneID)
+	}
+	v := sample()
+	v["domain_name"], v["edge_certificate_arn"], v["route53_zone_id"] = "orders.example.com", "arn:aws:acm:eu-central-1:000000000000:certificate/abc", "Z0123456789"
+	o, err = Parse(render(t, v))
+	if err != nil {
+		t.Fatalf("Parse with a domain: %v", err)
+	}
+	if o.DomainName != "orders.example.com" || o.EdgeCertificateARN != "arn:aws:acm:eu-central-1:000000000000:certificate/abc" || o.Route53ZoneID != "Z0123456789" {
+		t.Errorf("domain outputs not parsed: %q %q %q", o.DomainName, o.EdgeCertificateARN, o.Route53ZoneID)
 	}
 }
 
@@ -121,6 +137,27 @@ func TestParseErrors(t *testing.T) {
 			wantIn: []string{`no repository "service2"`},
 		},
 		{name: "endpoint not https", edit: func(v map[string]any) { v["cluster_endpoint"] = "http://x" }, wantIn: []string{"cluster_endpoint", "https"}},
+		{
+			name: "certificate without a domain",
+			edit: func(v map[string]any) {
+				v["edge_certificate_arn"] = "arn:aws:acm:eu-central-1:000000000000:certificate/abc"
+			},
+			wantIn: []string{"edge_certificate_arn are set but domain_name, route53_zone_id are empty"},
+		},
+		{
+			name: "certificate not an ARN",
+			edit: func(v map[string]any) {
+				v["domain_name"], v["edge_certificate_arn"], v["route53_zone_id"] = "orders.example.com", "abc", "Z123"
+			},
+			wantIn: []string{`"edge_certificate_arn" must be an ARN or empty`},
+		},
+		{
+			name: "domain with a scheme",
+			edit: func(v map[string]any) {
+				v["domain_name"], v["edge_certificate_arn"], v["route53_zone_id"] = "https://orders.example.com", "arn:aws:acm:eu-central-1:000000000000:certificate/abc", "Z123"
+			},
+			wantIn: []string{`"domain_name" must be a host name`},
+		},
 		{name: "role not an ARN", edit: func(v map[string]any) { v["backup_role_arn"] = "" }, wantIn: []string{"backup_role_arn", "ARN"}},
 	}
 	for _, tc := range tests {

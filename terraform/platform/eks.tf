@@ -31,10 +31,16 @@ module "eks" {
     support_type = var.cluster_support_type
   }
 
-  # Control-plane logs: who did what (audit), API errors, and IAM → Kubernetes
-  # mapping (authenticator).
+  # Control-plane logs, chosen rather than left to the module default (which
+  # happens to be the same three): who did what (audit), API server errors
+  # (api), and IAM → Kubernetes mapping (authenticator). Not scheduler and
+  # controllerManager: high volume, rarely read, and the autoscaler's and
+  # scheduler's decisions show up as events. The module creates the log group
+  # before the cluster, with the retention below and the logs key (logging.tf).
   enabled_log_types                      = ["api", "audit", "authenticator"]
+  create_cloudwatch_log_group            = true
   cloudwatch_log_group_retention_in_days = var.cluster_log_retention_days
+  cloudwatch_log_group_kms_key_id        = aws_kms_key.logs.arn
 
   # Envelope encryption of Kubernetes Secrets with a KMS key the module creates
   # (rotation on). Administrators of the key: the admin role and the deploy role.
@@ -122,6 +128,36 @@ module "eks" {
         service_account = "ebs-csi-controller-sa"
       }]
     }
+    # Container and node logs to CloudWatch (Fluent Bit) plus Container Insights
+    # metrics (CloudWatch agent), into the log groups of logging.tf. The agent
+    # configuration is given explicitly without application_signals: that turns
+    # off Application Signals, whose operator would otherwise inject an
+    # auto-instrumentation agent (pulled from a public registry) into the
+    # services' pods.
+    amazon-cloudwatch-observability = {
+      most_recent   = !contains(keys(var.addon_versions), "amazon-cloudwatch-observability")
+      addon_version = lookup(var.addon_versions, "amazon-cloudwatch-observability", null)
+      configuration_values = jsonencode({
+        agent = {
+          config = {
+            logs = {
+              metrics_collected = {
+                kubernetes = {
+                  enhanced_container_insights = true
+                }
+              }
+            }
+          }
+        }
+        containerLogs = {
+          enabled = true
+        }
+      })
+      pod_identity_association = [{
+        role_arn        = module.cloudwatch_observability_pod_identity.iam_role_arn
+        service_account = "cloudwatch-agent"
+      }]
+    }
   }
 
   eks_managed_node_groups = {
@@ -136,6 +172,10 @@ module "eks" {
       # Private subnets in every AZ of the environment.
       subnet_ids = module.vpc.private_subnets
 
+      # Node capacity follows demand: the cluster autoscaler (charts/addons.yaml,
+      # role in autoscaling.tf) moves the desired size between these bounds.
+      # desired_size only applies when the group is created; the module
+      # ignores later drift of it, so an apply never undoes a scale-up.
       min_size     = var.node_min_size
       max_size     = var.node_max_size
       desired_size = var.node_desired_size

@@ -108,3 +108,18 @@ output "mongodb_namespace" {
   description = "Namespace the backup and restore roles are bound to."
   value       = var.mongodb_namespace
 }
+
+output "domain_name" {
+  description = "Public host name of the environment; \"\" when it has none (then the edge serves plain HTTP on the NLB's name)."
+  value       = var.domain_name
+}
+
+output "edge_certificate_arn" {
+  description = "ACM certificate of domain_name for the NLB's TLS listener (edge chart value tls.certificateArn), only once issued; \"\" without a domain."
+  value       = local.tls_enabled ? aws_acm_certificate_validation.edge[0].certificate_arn : ""
+}
+
+output "route53_zone_id" {
+  description = "Public hosted zone that holds domain_name (external-dns writes its records there); \"\" without a domain."
+  value       = local.tls_enabled ? data.aws_route53_zone.edge[0].zone_id : ""
+}

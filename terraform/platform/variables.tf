@@ -121,7 +121,7 @@ variable "node_capacity_type" {
 }
 
 variable "node_min_size" {
-  description = "Minimum number of worker nodes."
+  description = "Minimum number of worker nodes: the cluster autoscaler never scales below it."
   type        = number
 
   validation {
@@ -131,7 +131,7 @@ variable "node_min_size" {
 }
 
 variable "node_desired_size" {
-  description = "Initial number of worker nodes (later changes are left to the autoscaler or manual scaling)."
+  description = "Initial number of worker nodes. Only used when the node group is created: afterwards the cluster autoscaler owns the desired size (the EKS module ignores its drift)."
   type        = number
 
   validation {
@@ -141,12 +141,17 @@ variable "node_desired_size" {
 }
 
 variable "node_max_size" {
-  description = "Maximum number of worker nodes."
+  description = "Maximum number of worker nodes: the cluster autoscaler never scales above it (the cost ceiling of the environment)."
   type        = number
 
   validation {
     condition     = var.node_max_size <= 20
     error_message = "node_max_size above 20 is not small tier; raise this limit deliberately."
+  }
+
+  validation {
+    condition     = var.node_max_size >= var.node_min_size
+    error_message = "node_max_size must be at least node_min_size."
   }
 }
 
@@ -195,8 +200,8 @@ variable "addon_versions" {
   default     = {}
 
   validation {
-    condition     = alltrue([for k in keys(var.addon_versions) : contains(["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"], k)])
-    error_message = "addon_versions keys must be among vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, aws-ebs-csi-driver."
+    condition     = alltrue([for k in keys(var.addon_versions) : contains(["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver", "amazon-cloudwatch-observability"], k)])
+    error_message = "addon_versions keys must be among vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, aws-ebs-csi-driver, amazon-cloudwatch-observability."
   }
 }
 
@@ -245,6 +250,7 @@ variable "ecr_repositories" {
     "mirror/envoy",
     "mirror/envoy-gateway",
     "mirror/envoy-ratelimit",
+    "backup",
   ]
 
   validation {
@@ -253,8 +259,8 @@ variable "ecr_repositories" {
   }
 
   validation {
-    condition     = contains(var.ecr_repositories, "service1") && contains(var.ecr_repositories, "service2")
-    error_message = "ecr_repositories must contain service1 and service2 (the pipeline pushes to them)."
+    condition     = alltrue([for r in ["service1", "service2", "backup"] : contains(var.ecr_repositories, r)])
+    error_message = "ecr_repositories must contain service1, service2 and backup (the pipeline pushes to them)."
   }
 }
 
@@ -392,5 +398,111 @@ variable "kms_deletion_window_days" {
   validation {
     condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
     error_message = "kms_deletion_window_days must be between 7 and 30."
+  }
+}
+
+################################################################################
+# Logs (CloudWatch)
+################################################################################
+
+variable "container_log_retention_days" {
+  description = "Days the container, node and Container Insights logs (/aws/containerinsights/<cluster>/…) are kept in CloudWatch Logs."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.container_log_retention_days)
+    error_message = "container_log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, …)."
+  }
+}
+
+################################################################################
+# Public name and TLS
+################################################################################
+
+variable "domain_name" {
+  description = "Public host name of the environment, e.g. orders.example.com. Empty: no TLS, the system answers plain HTTP on the NLB's own name. Set: an ACM certificate for it (validated in route53_zone_name), TLS on the NLB, HTTP redirected to HTTPS, and external-dns points the name at the NLB."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.domain_name == "" || (length(var.domain_name) <= 253 && can(regex("^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.domain_name)))
+    error_message = "domain_name must be empty or a lower-case fully qualified host name such as orders.example.com (no trailing dot, no wildcard)."
+  }
+
+  validation {
+    condition     = var.domain_name == "" || (var.route53_zone_name != "" && (var.domain_name == var.route53_zone_name || endswith(var.domain_name, ".${var.route53_zone_name}")))
+    error_message = "domain_name must lie in route53_zone_name (set route53_zone_name to the public hosted zone that holds it)."
+  }
+}
+
+variable "route53_zone_name" {
+  description = "Name of the existing public Route 53 hosted zone that holds domain_name, e.g. example.com (no trailing dot). Only read when domain_name is set; the zone itself is not managed here."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.route53_zone_name == "" || (length(var.route53_zone_name) <= 253 && can(regex("^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.route53_zone_name)))
+    error_message = "route53_zone_name must be empty or a lower-case zone name such as example.com (no trailing dot)."
+  }
+}
+
+variable "certificate_expiry_alarm_days" {
+  description = "The CloudWatch alarm on the edge certificate fires when it has fewer days left than this (ACM renews about 60 days before expiry, so firing means renewal is stuck)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.certificate_expiry_alarm_days >= 7 && var.certificate_expiry_alarm_days <= 45
+    error_message = "certificate_expiry_alarm_days must be between 7 and 45."
+  }
+}
+
+variable "alarm_sns_topic_arns" {
+  description = "SNS topics notified when an alarm of this environment changes state (e.g. the on-call topic). Empty: alarms are visible in the CloudWatch console only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.alarm_sns_topic_arns : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", a))])
+    error_message = "alarm_sns_topic_arns must list SNS topic ARNs."
+  }
+}
+
+################################################################################
+# EBS snapshots
+################################################################################
+
+variable "ebs_snapshot_retention_days" {
+  description = "Daily snapshots kept per EBS volume tagged orders-platform/snapshot=daily (the MongoDB volumes); the oldest is deleted when a new one is taken."
+  type        = number
+
+  validation {
+    condition     = var.ebs_snapshot_retention_days >= 1 && var.ebs_snapshot_retention_days <= 1000 && floor(var.ebs_snapshot_retention_days) == var.ebs_snapshot_retention_days
+    error_message = "ebs_snapshot_retention_days must be a whole number between 1 and 1000 (the DLM limit)."
+  }
+}
+
+variable "ebs_snapshot_time" {
+  description = "UTC time (HH:MM) the daily EBS snapshots start; DLM begins within the following hour. Keep it away from the MongoDB backup job's schedule."
+  type        = string
+  default     = "01:00"
+
+  validation {
+    condition     = can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]$", var.ebs_snapshot_time))
+    error_message = "ebs_snapshot_time must be a UTC time such as 03:00."
+  }
+}
+
+variable "ebs_snapshot_target_tags" {
+  description = "Volume tags the daily snapshot policy selects (a volume with any of them is snapshotted). The gp3 StorageClass (charts/cluster) puts orders-platform/snapshot=daily on MongoDB's volumes. DLM refuses two policies with the same target tags in one account and region: if two environments share them, give one a different value here and in its StorageClass volumeTags."
+  type        = map(string)
+  default = {
+    "orders-platform/snapshot" = "daily"
+  }
+
+  validation {
+    condition     = length(var.ebs_snapshot_target_tags) > 0 && alltrue([for k, v in var.ebs_snapshot_target_tags : length(k) > 0 && length(k) <= 127 && length(v) <= 255])
+    error_message = "ebs_snapshot_target_tags must hold at least one tag (key 1-127 characters, value up to 255)."
   }
 }

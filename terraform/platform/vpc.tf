@@ -40,6 +40,7 @@ module "vpc" {
   create_flow_log_cloudwatch_iam_role             = var.enable_vpc_flow_logs
   flow_log_max_aggregation_interval               = 600
   flow_log_cloudwatch_log_group_retention_in_days = var.cluster_log_retention_days
+  flow_log_cloudwatch_log_group_kms_key_id        = aws_kms_key.logs.arn
 
   tags = local.tags
 }
