@@ -53,6 +53,9 @@ func schemaGVR(group, version, resource string) schema.GroupVersionResource {
 
 func TestChartsOnAPIServer(t *testing.T) {
 	_, cs := cases(t)
+	// The AWS environments' edge and orders releases once more as rendered with a
+	// domain (TLS on the NLB, the https listener and the redirect): "<env>-tls".
+	cs = append(cs, edgeTLSVariants(t, cs)...)
 	cluster := kubetest.Start(t, kubetest.Options{})
 
 	warn := &warnings{}

@@ -2,6 +2,7 @@ package chartcheck
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -15,6 +16,9 @@ const (
 	AnnotationEIPs         = "service.beta.kubernetes.io/aws-load-balancer-eip-allocations"
 	AnnotationSubnets      = "service.beta.kubernetes.io/aws-load-balancer-subnets"
 	AnnotationProxyProto   = "service.beta.kubernetes.io/aws-load-balancer-proxy-protocol"
+	AnnotationSSLCert      = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"
+	AnnotationSSLPorts     = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"
+	AnnotationSSLPolicy    = "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"
 	awsAnnotationPrefix    = "service.beta.kubernetes.io/aws-"
 	envoyServiceAnnotation = "spec.provider.kubernetes.envoyService.annotations"
 )
@@ -25,7 +29,17 @@ type EdgeRequirements struct {
 	AWS bool
 	// HA: Envoy runs at least two replicas with a disruption budget and a zone spread.
 	HA bool
+	// TLS: the NLB terminates TLS with an ACM certificate on the port of the Gateway's
+	// "https" listener (protocol HTTP behind the NLB); the "http" listener only
+	// redirects to https with a 301 and admits no application route.
+	TLS bool
 }
+
+var (
+	acmCertificateARN = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	// TLS 1.3 policies whose minimum is TLS 1.2 or 1.3.
+	modernTLSPolicy = regexp.MustCompile(`^ELBSecurityPolicy-TLS13-1-[23]-`)
+)
 
 // EdgeRequirementsFor: every environment but local runs on AWS; prod is HA.
 func EdgeRequirementsFor(env string) EdgeRequirements {
@@ -99,6 +113,7 @@ func CheckEdge(objs []*unstructured.Unstructured, req EdgeRequirements) []Violat
 			}
 		}
 	}
+	checkEdgeTLS(c, byKind, req)
 	for _, btp := range byKind["BackendTrafficPolicy"] {
 		rules, _, _ := unstructured.NestedSlice(btp.Object, "spec", "rateLimit", "local", "rules")
 		perClient := false
@@ -123,6 +138,120 @@ func CheckEdge(objs []*unstructured.Unstructured, req EdgeRequirements) []Violat
 		}
 	}
 	return c.out
+}
+
+// checkEdgeTLS: with TLS, the NLB's TLS listener, the Gateway's two listeners and
+// the redirect agree; without, none of it is rendered.
+func checkEdgeTLS(c *checker, byKind map[string][]*unstructured.Unstructured, req EdgeRequirements) {
+	listeners := map[string]map[string]any{}
+	var gwName string
+	for _, gw := range byKind["Gateway"] {
+		gwName = gw.GetName()
+		ls, _, _ := unstructured.NestedSlice(gw.Object, "spec", "listeners")
+		for _, l := range ls {
+			if lm, ok := l.(map[string]any); ok {
+				name, _, _ := unstructured.NestedString(lm, "name")
+				listeners[name] = lm
+			}
+		}
+	}
+	redirects := byKind["HTTPRoute"]
+	for _, ep := range byKind["EnvoyProxy"] {
+		ann, _, _ := unstructured.NestedStringMap(ep.Object, "spec", "provider", "kubernetes", "envoyService", "annotations")
+		if !req.TLS {
+			for _, k := range []string{AnnotationSSLCert, AnnotationSSLPorts, AnnotationSSLPolicy} {
+				if _, ok := ann[k]; ok {
+					c.add("EnvoyProxy", ep.GetName(), envoyServiceAnnotation+"."+k, "TLS annotation in an environment without TLS")
+				}
+			}
+			continue
+		}
+		if !acmCertificateARN.MatchString(ann[AnnotationSSLCert]) {
+			c.add("EnvoyProxy", ep.GetName(), envoyServiceAnnotation+"."+AnnotationSSLCert, "%q is not an ACM certificate ARN", ann[AnnotationSSLCert])
+		}
+		if !modernTLSPolicy.MatchString(ann[AnnotationSSLPolicy]) {
+			c.add("EnvoyProxy", ep.GetName(), envoyServiceAnnotation+"."+AnnotationSSLPolicy, "%q, want a TLS 1.2+/1.3 policy (ELBSecurityPolicy-TLS13-1-2-…)", ann[AnnotationSSLPolicy])
+		}
+		https, ok := listeners["https"]
+		if !ok {
+			c.add("EnvoyProxy", ep.GetName(), envoyServiceAnnotation+"."+AnnotationSSLPorts, "TLS on the NLB but the Gateway has no listener \"https\"")
+			continue
+		}
+		port, _, _ := unstructured.NestedInt64(https, "port")
+		if ports := splitList(ann[AnnotationSSLPorts]); len(ports) != 1 || ports[0] != fmt.Sprint(port) {
+			c.add("EnvoyProxy", ep.GetName(), envoyServiceAnnotation+"."+AnnotationSSLPorts, "%q, want exactly the https listener's port %d", ann[AnnotationSSLPorts], port)
+		}
+	}
+	if !req.TLS {
+		for name := range listeners {
+			if name != "http" {
+				c.add("Gateway", gwName, "spec.listeners["+name+"]", "listener other than http in an environment without TLS")
+			}
+		}
+		for _, r := range redirects {
+			c.add("HTTPRoute", r.GetName(), "kind", "the edge release renders routes only with TLS (the HTTPS redirect)")
+		}
+		return
+	}
+	if https, ok := listeners["https"]; !ok {
+		c.add("Gateway", gwName, "spec.listeners[https]", "missing")
+	} else if p, _, _ := unstructured.NestedString(https, "protocol"); p != "HTTP" {
+		c.add("Gateway", gwName, "spec.listeners[https].protocol", "%q, want HTTP (the NLB has terminated TLS)", p)
+	}
+	if http, ok := listeners["http"]; !ok {
+		c.add("Gateway", gwName, "spec.listeners[http]", "missing")
+	} else if from, _, _ := unstructured.NestedString(http, "allowedRoutes", "namespaces", "from"); from != "Same" {
+		c.add("Gateway", gwName, "spec.listeners[http].allowedRoutes.namespaces.from", "%q, want Same: with TLS only the redirect may use plain HTTP", from)
+	}
+	found := false
+	for _, r := range redirects {
+		if isHTTPSRedirect(r, gwName) {
+			found = true
+		}
+	}
+	if !found {
+		c.add("HTTPRoute", gwName+"-https-redirect", "spec.rules[].filters[].requestRedirect", "no route on listener http that redirects every request to https with 301")
+	}
+}
+
+// isHTTPSRedirect: attached to the Gateway's http listener, one rule for every path,
+// a RequestRedirect to scheme https with status 301 and no backend.
+func isHTTPSRedirect(r *unstructured.Unstructured, gateway string) bool {
+	parents, _, _ := unstructured.NestedSlice(r.Object, "spec", "parentRefs")
+	attached := false
+	for _, p := range parents {
+		pm, _ := p.(map[string]any)
+		name, _, _ := unstructured.NestedString(pm, "name")
+		section, _, _ := unstructured.NestedString(pm, "sectionName")
+		attached = attached || (name == gateway && section == "http")
+	}
+	rules, _, _ := unstructured.NestedSlice(r.Object, "spec", "rules")
+	if !attached || len(rules) != 1 {
+		return false
+	}
+	rm, _ := rules[0].(map[string]any)
+	if b, _, _ := unstructured.NestedSlice(rm, "backendRefs"); len(b) > 0 {
+		return false
+	}
+	matches, _, _ := unstructured.NestedSlice(rm, "matches")
+	for _, m := range matches {
+		mm, _ := m.(map[string]any)
+		typ, _, _ := unstructured.NestedString(mm, "path", "type")
+		val, _, _ := unstructured.NestedString(mm, "path", "value")
+		if len(mm) != 1 || typ != "PathPrefix" || val != "/" {
+			return false
+		}
+	}
+	filters, _, _ := unstructured.NestedSlice(rm, "filters")
+	for _, f := range filters {
+		fm, _ := f.(map[string]any)
+		scheme, _, _ := unstructured.NestedString(fm, "requestRedirect", "scheme")
+		code, _, _ := unstructured.NestedInt64(fm, "requestRedirect", "statusCode")
+		if t, _, _ := unstructured.NestedString(fm, "type"); t == "RequestRedirect" && scheme == "https" && code == 301 {
+			return true
+		}
+	}
+	return false
 }
 
 func splitList(s string) []string {

@@ -14,7 +14,9 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- end }}
 {{- end -}}
 
-{{/* Service annotations for the AWS Load Balancer Controller (NLB, IP targets, one EIP per AZ). */}}
+{{/* Service annotations for the AWS Load Balancer Controller (NLB, IP targets, one EIP per AZ,
+TLS listener with the ACM certificate when tls.certificateArn is set). Envoy Gateway copies
+envoyService.annotations of the EnvoyProxy onto the Service it creates. */}}
 {{- define "edge.serviceAnnotations" -}}
 {{- $a := dict -}}
 {{- if .Values.aws.enabled -}}
@@ -41,6 +43,12 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- end -}}
 {{- $_ := set $a "service.beta.kubernetes.io/aws-load-balancer-attributes" (printf "load_balancing.cross_zone.enabled=%t" .Values.aws.crossZone) -}}
 {{- $_ := set $a "service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol" "TCP" -}}
+{{- with .Values.tls.certificateArn -}}
+{{- /* The NLB listener on tls.port becomes TLS with the ACM certificate; the target group stays TCP. */ -}}
+{{- $_ := set $a "service.beta.kubernetes.io/aws-load-balancer-ssl-cert" . -}}
+{{- $_ := set $a "service.beta.kubernetes.io/aws-load-balancer-ssl-ports" (toString (int $.Values.tls.port)) -}}
+{{- $_ := set $a "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy" $.Values.tls.sslPolicy -}}
+{{- end -}}
 {{- range $k, $v := .Values.aws.extraAnnotations -}}
 {{- $_ := set $a $k $v -}}
 {{- end -}}
