@@ -1,14 +1,24 @@
 // Command deployer installs, upgrades and rolls back the platform's Helm releases
-// (internal/deploy): the cluster add-ons of the environment, edge, mongodb, orders.
+// (internal/deploy): the cluster add-ons of the environment, then cluster, edge,
+// mongodb, backup, orders, monitoring (those that exist in the environment), and
+// runs on-demand MongoDB backups and restores in the cluster.
 //
 //	deployer plan      --env=dev [inputs]                   the releases, their order, what is skipped
 //	deployer apply     --env=dev [inputs] [cluster access]  render everything, then install/upgrade ("deploy" is the same)
 //	deployer diff      --env=dev [inputs] [cluster access]  unified diff: live release vs rendered
 //	deployer uninstall --env=dev [inputs] [cluster access]  remove the releases in reverse order
 //	deployer tunnel    --env=dev [cluster access] [--listen=127.0.0.1:27017]  MongoDB through the Kubernetes API
+//	deployer backup    --env=dev [cluster access]               back up now: a Job from the backup CronJob, waited for
+//	deployer restore   --env=dev --from=<key|s3://…> --replace [cluster access]  restore over the live database
+//
+// Tenants: --tenant=<name> with plan, apply, diff or uninstall acts on that tenant of
+// the environment only (release tenant-<name> of charts/tenant and release orders in
+// namespace tenant-<name>, its MongoDB user and database; see cmd/deployer/tenant.go).
 //
 // Images: --image service1=<ref>, where ref is a full reference (<repository>:<tag>
-// or <repository>@sha256:…), a bare digest or a bare tag; --tag sets the tag of all.
+// or <repository>@sha256:…), a bare digest or a bare tag; --tag sets the tag of all
+// services. --image backup=<ref> is the optional image of cmd/backup: without it the
+// backup release is skipped (an installed schedule keeps its revision).
 //
 // Cluster access: --kubeconfig/--context (or $KUBECONFIG, ~/.kube/config), or EKS with
 // AWS credentials only: --eks-cluster and --region, or --terraform-outputs (the JSON of
@@ -21,8 +31,13 @@
 // the Secrets Manager secrets the outputs name. local generates them on first
 // install and keeps them in the cluster.
 //
-// Exit status: 0 success, 1 a release failed (it was rolled back or uninstalled; the
-// report names the objects and why), 2 bad usage or inputs (nothing was changed).
+// backup and restore wait up to --timeout (default 30m) and report the Job's
+// diagnosis (conditions, pods, events, the end of its log) when it fails. restore
+// refuses without --replace: it drops the live collections first.
+//
+// Exit status: 0 success, 1 a release or a backup/restore Job failed (a release is
+// rolled back or uninstalled; the report names the objects and why), 2 bad usage or
+// inputs (nothing was changed).
 package main
 
 import (
@@ -43,6 +58,7 @@ import (
 
 	"github.com/orders-platform/orders/internal/charts"
 	"github.com/orders-platform/orders/internal/deploy"
+	"github.com/orders-platform/orders/internal/environments"
 	"github.com/orders-platform/orders/internal/tfoutputs"
 )
 
@@ -69,11 +85,15 @@ type options struct {
 	maxHistory                    int
 	credentialsFile               string
 	listen                        string
+	from                          string
+	replace                       bool
+	tenant                        string
 	kubeconfigSet, contextSet     bool
 	eksClusterSet                 bool
 }
 
-const usage = `usage: deployer plan|apply|diff|uninstall|tunnel --env=<environment> [flags]
+const usage = `usage: deployer plan|apply|diff|uninstall|tunnel|backup|restore --env=<environment> [flags]
+  deployer restore --env=<environment> --from=<key or s3:// URL> --replace [cluster access]
 run "deployer <command> -h" for the flags`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -85,7 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cmd == "deploy" {
 		cmd = "apply"
 	}
-	if cmd != "plan" && cmd != "apply" && cmd != "diff" && cmd != "uninstall" && cmd != "tunnel" {
+	if cmd != "plan" && cmd != "apply" && cmd != "diff" && cmd != "uninstall" && cmd != "tunnel" && cmd != "backup" && cmd != "restore" {
 		fmt.Fprintf(stderr, "deployer: unknown command %q\n%s\n", cmd, usage)
 		return 2
 	}
@@ -104,11 +124,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.Var(&o.values, "values", "extra values file for a release: <release>=<file.yaml> (repeatable, merged last)")
 	fs.Var(&o.skip, "skip", "release not to deploy (repeatable), e.g. mongodb")
 	fs.BoolVar(&o.skipAddons, "skip-addons", false, "skip the cluster add-ons (the cluster has them)")
-	fs.DurationVar(&o.timeout, "timeout", 0, "readiness timeout of every release (default: per release)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "readiness timeout of every release (default: per release); backup/restore: how long to wait for the Job (default 30m)")
 	fs.DurationVar(&o.rollbackTimeout, "rollback-timeout", deploy.DefaultRollbackTimeout, "timeout of a rollback or of the uninstall of a failed first install")
 	fs.IntVar(&o.maxHistory, "max-history", deploy.DefaultMaxHistory, "revisions kept per release")
 	fs.StringVar(&o.credentialsFile, "credentials-file", "", "YAML/JSON file with rootPassword and appPassword (default: "+deploy.EnvRootPassword+", "+deploy.EnvAppPassword+")")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:27017", "tunnel: local address MongoDB is forwarded to")
+	fs.StringVar(&o.from, "from", "", "restore: the backup, an s3://<bucket>/<key> URL, a key in the environment's backup bucket, or a file name under its prefix")
+	fs.BoolVar(&o.replace, "replace", false, "restore: drop the live database's collections and write the backup's (required: a restore is destructive)")
+	fs.StringVar(&o.tenant, "tenant", "", "plan/apply/diff/uninstall one tenant of the environment only: namespace tenant-<name>, routes /<name>/service1 and /<name>/service2, its own MongoDB user and database (docs/tenants.md)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -146,6 +169,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fail(2, err)
 	}
+	if (o.from != "" || o.replace) && cmd != "restore" {
+		return fail(2, errors.New("--from and --replace are flags of restore only"))
+	}
+	if o.tenant != "" {
+		return runTenant(ctx, cmd, root, in, o, outputs, getenv, stdout, fail)
+	}
+	if cmd == "backup" || cmd == "restore" {
+		return backupOrRestore(ctx, cmd, root, o, outputs, stdout, fail)
+	}
 	if cmd == "tunnel" {
 		cfg, err := access(ctx, o, outputs)
 		if err != nil {
@@ -170,19 +202,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return fail(2, err)
 		}
 	}
-	creds, err := deploy.LoadCredentials(o.credentialsFile, getenv)
+	creds, err := credentials(ctx, o, getenv, outputs, cmd != "uninstall")
 	if err != nil {
 		return fail(2, err)
-	}
-	if creds == (deploy.Credentials{}) && outputs != nil && cmd != "uninstall" {
-		// An AWS environment: the passwords Terraform generated, straight from Secrets Manager.
-		awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(outputs.Region))
-		if err != nil {
-			return fail(2, fmt.Errorf("AWS credentials for Secrets Manager: %w", err))
-		}
-		if creds, err = deploy.CredentialsFromSecretsManager(ctx, secretsmanager.NewFromConfig(awsCfg), outputs); err != nil {
-			return fail(2, err)
-		}
 	}
 	cfg, err := access(ctx, o, outputs)
 	if err != nil {
@@ -307,4 +329,69 @@ func access(ctx context.Context, o options, outputs *tfoutputs.Outputs) (*rest.C
 		return deploy.EKSConfig(ctx, cluster, region)
 	}
 	return deploy.KubeconfigConfig(o.kubeconfig, o.context)
+}
+
+// backupOrRestore runs an on-demand backup or restore in the environment's cluster.
+func backupOrRestore(ctx context.Context, cmd, root string, o options, outputs *tfoutputs.Outputs, stdout io.Writer, fail func(int, error) int) int {
+	if _, err := environments.Load(os.DirFS(root), o.env); err != nil {
+		return fail(2, err)
+	}
+	var rel charts.Release
+	for _, r := range charts.Releases {
+		if r.Name == "backup" {
+			rel = r
+		}
+	}
+	if _, err := os.Stat(charts.ValuesFile(root, o.env, rel.Name)); err != nil {
+		return fail(2, fmt.Errorf("environment %s has no backup release (%s is missing)", o.env, charts.ValuesFile(root, o.env, rel.Name)))
+	}
+	if cmd == "restore" && !o.replace {
+		return fail(2, deploy.ErrRestoreNeedsReplace)
+	}
+	cfg, err := access(ctx, o, outputs)
+	if err != nil {
+		return fail(2, err)
+	}
+	d := &deploy.Deployer{Config: cfg, Out: stdout}
+	var res *deploy.JobResult
+	if cmd == "backup" {
+		res, err = d.Backup(ctx, deploy.BackupOptions{Namespace: rel.Namespace, Timeout: o.timeout})
+	} else {
+		res, err = d.Restore(ctx, deploy.RestoreOptions{Namespace: rel.Namespace, Timeout: o.timeout, From: o.from, Replace: o.replace})
+	}
+	var je *deploy.JobError
+	switch {
+	case errors.As(err, &je):
+		return fail(1, err)
+	case err != nil:
+		return fail(2, err)
+	}
+	if res.Log != "" {
+		fmt.Fprintf(stdout, "log of job/%s:\n%s\n", res.Job, res.Log)
+	}
+	if cmd == "backup" {
+		where := "written to " + res.Location
+		if !res.File {
+			where = fmt.Sprintf("written under %s (the newest file there: go run ./cmd/backup list --from %s)", res.Location, res.Location)
+		}
+		fmt.Fprintf(stdout, "backup of environment %s: Job %s/%s complete in %s, %s\n", o.env, res.Namespace, res.Job, res.Duration.Round(time.Millisecond), where)
+	} else {
+		fmt.Fprintf(stdout, "restore of environment %s from %s: Job %s/%s complete in %s\n", o.env, res.Location, res.Namespace, res.Job, res.Duration.Round(time.Millisecond))
+	}
+	return 0
+}
+
+// credentials are the MongoDB passwords from --credentials-file or the environment;
+// without them, in an AWS environment and when the command needs them, the ones
+// Terraform generated, straight from Secrets Manager.
+func credentials(ctx context.Context, o options, getenv func(string) string, outputs *tfoutputs.Outputs, needed bool) (deploy.Credentials, error) {
+	creds, err := deploy.LoadCredentials(o.credentialsFile, getenv)
+	if err != nil || creds != (deploy.Credentials{}) || outputs == nil || !needed {
+		return creds, err
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(outputs.Region))
+	if err != nil {
+		return deploy.Credentials{}, fmt.Errorf("AWS credentials for Secrets Manager: %w", err)
+	}
+	return deploy.CredentialsFromSecretsManager(ctx, secretsmanager.NewFromConfig(awsCfg), outputs)
 }

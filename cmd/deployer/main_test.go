@@ -72,6 +72,16 @@ func TestRun(t *testing.T) {
 			stderr: []string{`context "prod" not found in kubeconfig`, "(available: dev, staging)"}, oneLineErr: true},
 		{name: "unreachable cluster", args: []string{"deploy", "--env=local", "--skip-addons", "--kubeconfig=" + kc}, code: 2,
 			stderr: []string{"cannot reach the Kubernetes API at https://" + addr}},
+		{name: "restore refuses without --replace", args: []string{"restore", "--env=dev", "--from=DevOpsAssignment-20261127T030000Z.jsonl.gz", "--kubeconfig=" + kc}, code: 2,
+			stderr: []string{"restore needs --replace: it drops the live database's collections", "nothing was changed"}, oneLineErr: true},
+		{name: "--from belongs to restore", args: []string{"backup", "--env=dev", "--from=x", "--kubeconfig=" + kc}, code: 2,
+			stderr: []string{"--from and --replace are flags of restore only"}, oneLineErr: true},
+		{name: "no backup release in local", args: []string{"backup", "--env=local", "--kubeconfig=" + kc}, code: 2,
+			stderr: []string{"environment local has no backup release", "environments/local/values/backup.yaml is missing"}, oneLineErr: true},
+		{name: "backup of an unknown environment", args: []string{"backup", "--env=staging"}, code: 2, stderr: []string{`unknown environment "staging"`}, oneLineErr: true},
+		{name: "backup needs a cluster", args: []string{"backup", "--env=dev", "--kubeconfig=" + kc}, code: 2,
+			stderr: []string{"cannot reach the Kubernetes API at https://" + addr}},
+		{name: "usage names backup and restore", args: nil, code: 2, stderr: []string{"backup|restore", "--from=<key or s3:// URL> --replace"}},
 		{name: "diff needs a cluster too", args: []string{"diff", "--env=local", "--kubeconfig=" + kc, "--context=staging"}, code: 2,
 			stderr: []string{"cannot reach the Kubernetes API"}},
 	} {
@@ -98,8 +108,9 @@ func TestRun(t *testing.T) {
 	}
 }
 
-func TestTerraformOutputsMustMatchTheEnvironment(t *testing.T) {
-	// A minimal but complete `terraform output -json` for dev.
+// devOutputsFile writes a minimal but complete `terraform output -json` for dev.
+func devOutputsFile(t *testing.T) string {
+	t.Helper()
 	outputs := `{
  "environment": {"value": "dev"}, "region": {"value": "eu-central-1"}, "cluster_name": {"value": "orders-dev"},
  "cluster_endpoint": {"value": "https://example.eks.amazonaws.com"}, "cluster_certificate_authority_data": {"value": "Q0E="},
@@ -109,17 +120,23 @@ func TestTerraformOutputsMustMatchTheEnvironment(t *testing.T) {
  "nlb_eip_allocation_ids": {"value": ["eipalloc-0f1e2d3c4b5a69780", "eipalloc-0f1e2d3c4b5a69781"]},
  "nlb_public_ips": {"value": ["192.0.2.1", "192.0.2.2"]},
  "ecr_registry": {"value": "123456789012.dkr.ecr.eu-central-1.amazonaws.com"},
- "ecr_repository_urls": {"value": {"service1": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/service1", "service2": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/service2", "mirror/mongodb": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/mirror/mongodb", "mirror/mongodb-exporter": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/mirror/mongodb-exporter"}},
+ "ecr_repository_urls": {"value": {"service1": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/service1", "service2": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/service2", "mirror/mongodb": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/mirror/mongodb", "mirror/mongodb-exporter": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/mirror/mongodb-exporter", "backup": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/backup"}},
  "aws_lb_controller_role_arn": {"value": "arn:aws:iam::123456789012:role/a"}, "ebs_csi_role_arn": {"value": "arn:aws:iam::123456789012:role/b"},
  "backup_role_arn": {"value": "arn:aws:iam::123456789012:role/c"}, "restore_role_arn": {"value": "arn:aws:iam::123456789012:role/d"},
  "backup_bucket": {"value": "bucket"}, "mongodb_namespace": {"value": "mongodb"},
  "mongodb_root_secret_arn": {"value": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:r"},
- "mongodb_app_secret_arn": {"value": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:a"}
+ "mongodb_app_secret_arn": {"value": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:a"},
+ "domain_name": {"value": ""}, "edge_certificate_arn": {"value": ""}, "route53_zone_id": {"value": ""}
 }`
 	path := filepath.Join(t.TempDir(), "outputs.json")
 	if err := os.WriteFile(path, []byte(outputs), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+func TestTerraformOutputsMustMatchTheEnvironment(t *testing.T) {
+	path := devOutputsFile(t)
 	for _, tc := range []struct {
 		env  string
 		code int
@@ -127,6 +144,10 @@ func TestTerraformOutputsMustMatchTheEnvironment(t *testing.T) {
 	}{
 		{"prod", 2, `are for environment "dev", not "prod"`},
 		{"dev", 0, "1. aws-load-balancer-controller"},
+		// The backup image is optional: without it the plan says how to pass it.
+		{"dev", 0, "ns/mongodb             local  charts/backup (skipped: no backup image: pass --image backup=<ref>"},
+		{"dev", 0, "ns/kube-system         local  charts/cluster (timeout 1m0s)"},
+		{"dev", 0, "external-dns"},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

@@ -45,6 +45,21 @@ func TestBackupChartMatchesTheInfrastructure(t *testing.T) {
 			if got := firstOf(objs, "ServiceAccount").GetName(); got != sa {
 				t.Errorf("ServiceAccount %s, the Pod Identity association names %s", got, sa)
 			}
+			// deployer restore runs its Job as the account the read-only restore role is
+			// bound to, named on the CronJob.
+			restoreSA := terraformDefault(t, root, "restore_service_account")
+			var accounts []string
+			for _, o := range objs {
+				if o.GetKind() == "ServiceAccount" {
+					accounts = append(accounts, o.GetName())
+				}
+			}
+			if strings.Join(accounts, ",") != sa+","+restoreSA {
+				t.Errorf("ServiceAccounts %v, want %s and %s", accounts, sa, restoreSA)
+			}
+			if got := firstOf(objs, "CronJob").GetAnnotations()["orders-platform/restore-service-account"]; got != restoreSA {
+				t.Errorf("CronJob names restore account %q, want %s", got, restoreSA)
+			}
 			cj := firstOf(objs, "CronJob")
 			spec, _, _ := unstructured.NestedMap(cj.Object, "spec", "jobTemplate", "spec", "template", "spec")
 			if spec["serviceAccountName"] != sa {
@@ -78,6 +93,11 @@ func TestBackupChartMatchesTheInfrastructure(t *testing.T) {
 	}
 	if !strings.Contains(r.Notes, "SUSPENDED") {
 		t.Errorf("NOTES do not say the schedule is suspended:\n%s", r.Notes)
+	}
+	// One account for both roles would let the backup job read (or the restore write).
+	if _, err := Render(filepath.Join(root, "charts/backup"), "backup", ns, map[string]any{"serviceAccount": map[string]any{"name": "x", "restoreName": "x"}}); err == nil ||
+		!strings.Contains(err.Error(), "serviceAccount.restoreName must differ from serviceAccount.name") {
+		t.Errorf("one account for backup and restore: got %v", err)
 	}
 }
 

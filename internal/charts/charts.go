@@ -54,6 +54,11 @@ var Releases = []Release{
 	{Name: "orders", Chart: "charts/orders", Namespace: "orders"},
 	// Scheduled MongoDB backups to S3 (needs the bucket and Pod Identity: dev, prod).
 	{Name: "backup", Chart: "charts/backup", Namespace: "mongodb", OnlyWithValues: true},
+	// Cluster-scoped objects of an AWS environment (the gp3 StorageClass): dev, prod.
+	{Name: "cluster", Chart: "charts/cluster", Namespace: "kube-system", OnlyWithValues: true},
+	// The platform's alerts, Envoy PodMonitor and Grafana dashboard; needs the Prometheus
+	// Operator CRDs of kube-prometheus-stack (dev, prod; local has none).
+	{Name: "monitoring", Chart: "charts/monitoring", Namespace: "monitoring", OnlyWithValues: true},
 }
 
 // RepoRoot finds the repository root (the directory holding go.mod with the root module) from the working directory up.

@@ -169,7 +169,7 @@ func (d *Deployer) prepare(ctx context.Context, p *Plan, given Credentials) (*pr
 	pr := &prepared{kube: kube, charts: map[string]*chart.Chart{}, values: map[string]map[string]any{}}
 	for _, s := range p.Active() {
 		pr.values[s.Name] = s.Values
-		if s.Name == "mongodb" || s.Name == "orders" {
+		if needsSecrets(s.Name) {
 			pr.secrets = true
 		}
 	}
@@ -236,20 +236,31 @@ func (d *Deployer) Deploy(ctx context.Context, p *Plan, given Credentials) ([]Re
 			results = append(results, ReleaseResult{Name: s.Name, Namespace: s.Namespace, Action: "skipped"})
 			continue
 		}
-		if pr.secrets && !secretsDone && (s.Name == "mongodb" || s.Name == "orders") {
-			for _, ns := range []string{p.Mongo.Namespace, "orders"} {
-				if err := ensureNamespace(ctx, pr.kube, ns, true); err != nil {
-					return results, err
-				}
-			}
+		if pr.secrets && !secretsDone && needsSecrets(s.Name) {
 			ordersNS := "orders"
 			if o, ok := p.Step("orders"); ok {
 				ordersNS = o.Namespace
 			}
-			if err := applySecrets(ctx, pr.kube, p, pr.creds, ordersNS); err != nil {
+			namespaces := []string{p.Mongo.Namespace, ordersNS}
+			var backup *backupSecret
+			if b, ok := p.Step("backup"); ok && b.Skip == "" {
+				backup = backupSecretOf(b)
+				namespaces = append(namespaces, backup.Namespace)
+			}
+			for _, ns := range namespaces {
+				if err := ensureNamespace(ctx, pr.kube, ns, true); err != nil {
+					return results, err
+				}
+			}
+			// MongoDB's NetworkPolicy and the gateway select namespaces by label (tenant.go).
+			if err := labelPlatformNamespaces(ctx, pr.kube, p.Mongo.Namespace, ordersNS); err != nil {
 				return results, err
 			}
-			d.logf("secrets: %s/%s and %s/%s applied", p.Mongo.Namespace, MongoAuthSecret, ordersNS, OrdersMongoSecret)
+			written, err := applySecrets(ctx, pr.kube, p, pr.creds, ordersNS, backup)
+			if err != nil {
+				return results, err
+			}
+			d.logf("secrets: %s applied", strings.Join(written, ", "))
 			secretsDone = true
 		}
 		r, err := d.release(ctx, pr, s)

@@ -193,6 +193,10 @@ func diagnoseJob(ctx context.Context, kube kubernetes.Interface, ns, name string
 		nr.Details = append(nr.Details, fmt.Sprintf("condition %s=%s %s: %s", c.Type, c.Status, c.Reason, c.Message))
 	}
 	nr.Details = append(nr.Details, events(ctx, kube, ns, "Job", name)...)
+	// The pods say why: exit codes, image pulls, scheduling.
+	if sel, err := metav1.LabelSelectorAsSelector(j.Spec.Selector); err == nil && j.Spec.Selector != nil {
+		nr.Details = append(nr.Details, podDetails(ctx, kube, ns, sel)...)
+	}
 	return nr
 }
 

@@ -1,6 +1,9 @@
 // Package deploy installs, upgrades and rolls back the platform's Helm releases with
 // the Helm SDK: the cluster add-ons an environment needs (charts/addons.yaml), then
-// edge, mongodb and orders, in that order, each waited for with its own timeout.
+// the platform's releases in PlatformOrder (cluster, edge, mongodb, backup, orders,
+// monitoring; those marked OnlyWithValues in internal/charts only where the
+// environment has their values file), each waited for with its own timeout. It also
+// runs on-demand backups and restores as Jobs made from the backup CronJob (jobs.go).
 //
 // A run has three phases, and nothing is changed in the cluster before the third:
 //
@@ -22,6 +25,7 @@ package deploy
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -40,12 +44,39 @@ import (
 // Services are the orders chart's services, whose images the caller passes.
 var Services = []string{"service1", "service2"}
 
+// BackupImage is the image of cmd/backup (ECR repository "backup"). It is optional:
+// without it the backup release is skipped, where the environment has one.
+const BackupImage = "backup"
+
+// OptionalImages are the images besides Services the caller may pass.
+var OptionalImages = []string{BackupImage}
+
+// PlatformOrder is the install order of the platform's own releases after the
+// add-ons: the StorageClass before MongoDB claims a volume, the edge (Gateway) before
+// the routes that attach to it, MongoDB before its backups and its clients, and the
+// monitoring objects last. A release of charts.Releases missing here comes last.
+var PlatformOrder = []string{"cluster", "edge", MongoRelease, "backup", "orders", "monitoring"}
+
+// MongoRelease is the one platform release from a remote chart (Bitnami's, pinned in
+// charts/mongodb/upstream.yaml); every other one is a chart of charts.Releases.
+const MongoRelease = "mongodb"
+
+// requiredAddon: a release whose objects need an add-on's CRDs, and that add-on.
+// Where the environment does not install the add-on, the release is skipped.
+var requiredAddon = map[string]string{"monitoring": "kube-prometheus-stack"}
+
 // Default timeouts of the platform's releases (add-ons carry theirs in charts/addons.yaml).
 var defaultTimeouts = map[string]time.Duration{
-	"edge":    2 * time.Minute,
-	"mongodb": 10 * time.Minute,
-	"orders":  5 * time.Minute,
+	"cluster":    time.Minute,
+	"edge":       2 * time.Minute,
+	"mongodb":    10 * time.Minute,
+	"backup":     2 * time.Minute,
+	"orders":     5 * time.Minute,
+	"monitoring": 2 * time.Minute,
 }
+
+// fallbackTimeout is the timeout of a release without an entry in defaultTimeouts.
+const fallbackTimeout = 5 * time.Minute
 
 // Kind tells where a release's chart comes from.
 type Kind string
@@ -144,7 +175,8 @@ func splitImageRepository(repo string) (host, path string) {
 type Inputs struct {
 	// Env is the environment, a folder of environments/ with values/.
 	Env string
-	// Images per service (Services); prod needs a digest for every service.
+	// Images per service (Services) and optional image (OptionalImages: backup);
+	// prod needs a digest for every service and for every optional image given.
 	Images map[string]Image
 	// Outputs are terraform/platform's outputs; AWS environments need them.
 	Outputs *tfoutputs.Outputs
@@ -226,12 +258,21 @@ func (p *Plan) String() string {
 
 // Addon is one entry of charts/addons.yaml.
 type Addon struct {
-	Name         string         `json:"name"`
-	Namespace    string         `json:"namespace"`
-	Environments []string       `json:"environments"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	// AllAWS: installed in every AWS environment (one with Terraform inputs), so a
+	// new environment folder gets it without an edit here.
+	AllAWS bool `json:"allAWS,omitempty"`
+	// Environments are further environments by name (e.g. local).
+	Environments []string       `json:"environments,omitempty"`
 	Timeout      string         `json:"timeout"`
 	Chart        ChartRef       `json:"chart"`
 	Values       map[string]any `json:"values"`
+}
+
+// In tells whether the add-on is installed in env.
+func (a Addon) In(env *environments.Environment) bool {
+	return (a.AllAWS && env.AWS) || slices.Contains(a.Environments, env.Name)
 }
 
 // ReadAddons reads and checks charts/addons.yaml.
@@ -266,18 +307,33 @@ func ReadAddons(path string) ([]Addon, error) {
 		if _, err := time.ParseDuration(a.Timeout); err != nil {
 			errs = append(errs, fmt.Errorf("%s: timeout: %w", where, err))
 		}
-		if len(a.Environments) == 0 {
-			errs = append(errs, fmt.Errorf("%s: environments is empty", where))
+		if !a.AllAWS && len(a.Environments) == 0 {
+			errs = append(errs, fmt.Errorf("%s: set allAWS: true or list environments", where))
 		}
 	}
 	return f.Addons, errors.Join(errs...)
 }
 
+// addonEnvironmentValues are an environment's own values for an add-on,
+// environments/<env>/values/<add-on>.yaml, merged over charts/addons.yaml's (e.g. a
+// longer metrics retention in prod); none when the file does not exist.
+func addonEnvironmentValues(root, env, addon string) (map[string]any, error) {
+	file := charts.ValuesFile(root, env, addon)
+	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	vals, err := charts.ReadValues(file)
+	if err != nil {
+		return nil, fmt.Errorf("values of add-on %s for environment %s: %w", addon, env, err)
+	}
+	return vals, nil
+}
+
 // UnknownEnvironmentError is returned for an environment that has no folder.
 type UnknownEnvironmentError = environments.UnknownError
 
-// BuildPlan makes the plan of an environment: add-ons, edge, mongodb, orders, with
-// their values. It reads files only; no cluster is involved.
+// BuildPlan makes the plan of an environment: add-ons, then the platform's releases
+// in PlatformOrder, with their values. It reads files only; no cluster is involved.
 func BuildPlan(root string, in Inputs) (*Plan, error) {
 	env, err := environments.Load(os.DirFS(root), in.Env)
 	if err != nil {
@@ -297,26 +353,35 @@ func BuildPlan(root string, in Inputs) (*Plan, error) {
 
 	p := &Plan{Env: in.Env, AWS: env.AWS, Root: root}
 	if strings.HasPrefix(in.Env, "prod") {
-		for _, svc := range Services {
-			if in.Images[svc].Digest == "" {
-				p.missingDigests = append(p.missingDigests, svc)
+		for _, name := range append(append([]string{}, Services...), OptionalImages...) {
+			img, given := in.Images[name]
+			optional := slices.Contains(OptionalImages, name)
+			if img.Digest == "" && (!optional || given) {
+				p.missingDigests = append(p.missingDigests, name)
 			}
 		}
 	}
 	known := map[string]bool{}
+	addonsHere := map[string]bool{}
 	for _, a := range addons {
 		known[a.Name] = true
-		if !slices.Contains(a.Environments, in.Env) {
+		if !a.In(env) {
 			continue
 		}
+		addonsHere[a.Name] = true
 		timeout, _ := time.ParseDuration(a.Timeout)
-		vals, err := addonDeployValues(a.Name, in)
+		envVals, err := addonEnvironmentValues(root, in.Env, a.Name)
+		if err != nil {
+			return nil, err
+		}
+		vals, skip, err := addonDeployValues(a.Name, in)
 		if err != nil {
 			return nil, err
 		}
 		s := Step{
 			Name: a.Name, Namespace: a.Namespace, Kind: KindAddon, Chart: a.Chart,
-			Values: charts.MergeValues(charts.MergeValues(a.Values, vals), in.ExtraValues[a.Name]), Timeout: timeout,
+			Values:  charts.MergeValues(charts.MergeValues(charts.MergeValues(a.Values, envVals), vals), in.ExtraValues[a.Name]),
+			Timeout: timeout, Skip: skip,
 		}
 		if in.SkipAddons {
 			s.Skip = "add-ons skipped by the caller"
@@ -324,31 +389,45 @@ func BuildPlan(root string, in Inputs) (*Plan, error) {
 		p.Steps = append(p.Steps, s)
 	}
 
-	for _, r := range []struct {
-		name, ns string
-		kind     Kind
-	}{{"edge", "edge", KindLocal}, {"mongodb", MongoNamespace, KindRemote}, {"orders", "orders", KindLocal}} {
-		known[r.name] = true
-		vals, err := charts.ReadValues(charts.ValuesFile(root, in.Env, r.name))
-		if err != nil {
-			return nil, fmt.Errorf("values of release %s for environment %s: %w", r.name, in.Env, err)
+	for _, r := range platformReleases() {
+		known[r.Name] = true
+		file := charts.ValuesFile(root, in.Env, r.Name)
+		if r.OnlyWithValues {
+			if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+				continue // not part of this environment
+			}
 		}
-		deployVals, err := releaseDeployValues(r.name, in, env.AWS, upstream)
+		vals, err := charts.ReadValues(file)
+		if err != nil {
+			return nil, fmt.Errorf("values of release %s for environment %s: %w", r.Name, in.Env, err)
+		}
+		deployVals, err := releaseDeployValues(r.Name, in, env.AWS, upstream)
 		if err != nil {
 			return nil, err
 		}
+		timeout, ok := defaultTimeouts[r.Name]
+		if !ok {
+			timeout = fallbackTimeout
+		}
 		s := Step{
-			Name: r.name, Namespace: r.ns, Kind: r.kind, Timeout: defaultTimeouts[r.name],
-			Values: charts.MergeValues(charts.MergeValues(vals, deployVals), in.ExtraValues[r.name]),
+			Name: r.Name, Namespace: r.Namespace, Kind: KindLocal, Timeout: timeout,
+			Values: charts.MergeValues(charts.MergeValues(vals, deployVals), in.ExtraValues[r.Name]),
 		}
-		if r.kind == KindLocal {
-			s.ChartDir = filepath.Join(root, "charts", r.name)
-		} else {
+		if r.Name == MongoRelease {
+			s.Kind = KindRemote
 			s.Chart = ChartRef{Repository: upstream.Chart.Repository, Version: upstream.Chart.Version}
-		}
-		if r.name == "mongodb" {
 			if p.Mongo, err = mongoTopology(s.Values, s.Namespace); err != nil {
 				return nil, fmt.Errorf("mongodb values for %s: %w", in.Env, err)
+			}
+		} else {
+			s.ChartDir = filepath.Join(root, r.Chart)
+		}
+		if addon, ok := requiredAddon[r.Name]; ok && !addonsHere[addon] {
+			s.Skip = fmt.Sprintf("needs add-on %s (its CRDs), which environment %s does not install", addon, in.Env)
+		}
+		if r.Name == "backup" && s.Skip == "" {
+			if _, ok := in.Images[BackupImage]; !ok {
+				s.Skip = "no backup image: pass --image " + BackupImage + "=<ref> (an installed schedule keeps its revision)"
 			}
 		}
 		p.Steps = append(p.Steps, s)
@@ -384,13 +463,35 @@ func BuildPlan(root string, in Inputs) (*Plan, error) {
 	return p, nil
 }
 
+// platformReleases are the platform's releases in PlatformOrder: MongoDB (remote)
+// and the local charts of charts.Releases; local charts missing from PlatformOrder
+// follow in their charts.Releases order.
+func platformReleases() []charts.Release {
+	byName := map[string]charts.Release{MongoRelease: {Name: MongoRelease, Namespace: MongoNamespace}}
+	for _, r := range charts.Releases {
+		byName[r.Name] = r
+	}
+	var out []charts.Release
+	for _, name := range PlatformOrder {
+		if r, ok := byName[name]; ok {
+			out = append(out, r)
+		}
+	}
+	for _, r := range charts.Releases {
+		if !slices.Contains(PlatformOrder, r.Name) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // checkInputs rejects inputs that no chart could catch: a digest that is not one,
 // and images for unknown services.
 func checkInputs(in Inputs) error {
 	var errs []error
 	for svc, img := range in.Images {
-		if !slices.Contains(Services, svc) {
-			errs = append(errs, fmt.Errorf("image for unknown service %q (services: %s)", svc, strings.Join(Services, ", ")))
+		if !slices.Contains(Services, svc) && !slices.Contains(OptionalImages, svc) {
+			errs = append(errs, fmt.Errorf("image for unknown service %q (services: %s; optional images: %s)", svc, strings.Join(Services, ", "), strings.Join(OptionalImages, ", ")))
 		}
 		if img.Digest != "" && !validDigest(img.Digest) {
 			errs = append(errs, fmt.Errorf("image digest of %s: %q is not sha256:<64 hex digits>", svc, img.Digest))
@@ -427,6 +528,11 @@ func releaseDeployValues(release string, in Inputs, onAWS bool, upstream *charts
 				"subnets":        toAny(in.Outputs.PublicSubnetIDs),
 				"eipAllocations": toAny(in.Outputs.NLBEIPAllocationIDs),
 			}
+			// A domain: the NLB terminates TLS with the ACM certificate for it.
+			if in.Outputs.EdgeCertificateARN != "" {
+				out["tls"] = map[string]any{"certificateArn": in.Outputs.EdgeCertificateARN}
+				out["hostname"] = in.Outputs.DomainName
+			}
 		}
 	case "orders":
 		services := map[string]any{}
@@ -435,39 +541,15 @@ func releaseDeployValues(release string, in Inputs, onAWS bool, upstream *charts
 			registry = in.Outputs.ECRRegistry
 		}
 		for _, svc := range Services {
-			img := map[string]any{}
-			i := in.Images[svc]
-			if i.Tag != "" {
-				img["tag"] = i.Tag
+			host, img, err := imageValues(svc, in.Images[svc], in, aws)
+			if err != nil {
+				return nil, err
 			}
-			if i.Digest != "" {
-				img["digest"] = i.Digest
+			if in.Images[svc].Repository != "" && registry != "" && host != registry {
+				return nil, fmt.Errorf("images of %s must come from one registry: %q and %q", strings.Join(Services, " and "), registry, host)
 			}
-			if i.Repository != "" {
-				host, path := splitImageRepository(i.Repository)
-				switch {
-				case aws && host != in.Outputs.ECRRegistry:
-					return nil, fmt.Errorf("image of %s: repository %q is not in the environment's ECR registry %q", svc, i.Repository, in.Outputs.ECRRegistry)
-				case registry != "" && host != registry:
-					return nil, fmt.Errorf("images of %s must come from one registry: %q and %q", strings.Join(Services, " and "), registry, host)
-				}
-				if host != "" {
-					registry = host
-				}
-				img["repository"] = path
-			} else if aws {
-				u, err := in.Outputs.RepositoryURL(svc)
-				if err != nil {
-					return nil, err
-				}
-				host, path, err := splitRepository(u)
-				if err != nil {
-					return nil, fmt.Errorf("terraform output ecr_repository_urls[%s]: %w", svc, err)
-				}
-				if host != in.Outputs.ECRRegistry {
-					return nil, fmt.Errorf("terraform output ecr_repository_urls[%s] = %q is not in registry %q", svc, u, in.Outputs.ECRRegistry)
-				}
-				img["repository"] = path
+			if host != "" {
+				registry = host
 			}
 			if len(img) > 0 {
 				services[svc] = map[string]any{"image": img}
@@ -478,6 +560,25 @@ func releaseDeployValues(release string, in Inputs, onAWS bool, upstream *charts
 		}
 		if registry != "" {
 			out["imageRegistry"] = registry
+		}
+		// A domain: the routes attach to the edge's HTTPS listener and answer its name only.
+		if aws && in.Outputs.DomainName != "" {
+			out["gateway"] = map[string]any{"sectionName": "https", "hostnames": []any{in.Outputs.DomainName}}
+		}
+	case "backup":
+		if _, given := in.Images[BackupImage]; given {
+			host, img, err := imageValues(BackupImage, in.Images[BackupImage], in, aws)
+			if err != nil {
+				return nil, err
+			}
+			if host != "" {
+				img["registry"] = host
+			}
+			out["image"] = img
+		}
+		if aws {
+			out["s3"] = map[string]any{"bucket": in.Outputs.BackupBucket}
+			out["aws"] = map[string]any{"region": in.Outputs.Region}
 		}
 	case "mongodb":
 		if aws {
@@ -497,25 +598,77 @@ func releaseDeployValues(release string, in Inputs, onAWS bool, upstream *charts
 	return out, nil
 }
 
-// addonDeployValues are an add-on's values from Terraform outputs.
-func addonDeployValues(name string, in Inputs) (map[string]any, error) {
+// imageValues are the chart values of one image (repository, tag, digest) and its
+// registry host ("" when none): from the reference the caller passed, else the
+// environment's ECR repository of that name.
+func imageValues(name string, i Image, in Inputs, aws bool) (string, map[string]any, error) {
+	img := map[string]any{}
+	if i.Tag != "" {
+		img["tag"] = i.Tag
+	}
+	if i.Digest != "" {
+		img["digest"] = i.Digest
+	}
+	if i.Repository != "" {
+		host, path := splitImageRepository(i.Repository)
+		if aws && host != in.Outputs.ECRRegistry {
+			return "", nil, fmt.Errorf("image of %s: repository %q is not in the environment's ECR registry %q", name, i.Repository, in.Outputs.ECRRegistry)
+		}
+		img["repository"] = path
+		return host, img, nil
+	}
+	if !aws {
+		return "", img, nil
+	}
+	u, err := in.Outputs.RepositoryURL(name)
+	if err != nil {
+		return "", nil, fmt.Errorf("image of %s: %w", name, err)
+	}
+	host, path, err := splitRepository(u)
+	if err != nil {
+		return "", nil, fmt.Errorf("terraform output ecr_repository_urls[%s]: %w", name, err)
+	}
+	if host != in.Outputs.ECRRegistry {
+		return "", nil, fmt.Errorf("terraform output ecr_repository_urls[%s] = %q is not in registry %q", name, u, in.Outputs.ECRRegistry)
+	}
+	img["repository"] = path
+	return host, img, nil
+}
+
+// addonDeployValues are an add-on's values from Terraform outputs, or why the
+// add-on is skipped.
+func addonDeployValues(name string, in Inputs) (map[string]any, string, error) {
+	needsOutputs := map[string]string{
+		"aws-load-balancer-controller": "cluster name, region, VPC",
+		"cluster-autoscaler":           "cluster name, region",
+		"external-dns":                 "domain name, cluster name",
+	}
+	what, ok := needsOutputs[name]
+	if !ok {
+		return map[string]any{}, "", nil
+	}
+	if in.Outputs == nil {
+		if in.SkipAddons {
+			return map[string]any{}, "", nil
+		}
+		return nil, "", fmt.Errorf("add-on %s needs the Terraform outputs (%s) of environment %s", name, what, in.Env)
+	}
+	o := in.Outputs
+	// AWS permissions come from the Pod Identity associations Terraform makes for
+	// the add-ons' service accounts: no role annotations (IRSA).
 	switch name {
 	case "aws-load-balancer-controller":
-		if in.Outputs == nil {
-			if in.SkipAddons {
-				return map[string]any{}, nil
-			}
-			return nil, fmt.Errorf("add-on %s needs the Terraform outputs (cluster name, region, VPC, IAM role) of environment %s", name, in.Env)
+		return map[string]any{"clusterName": o.ClusterName, "region": o.Region, "vpcId": o.VPCID}, "", nil
+	case "cluster-autoscaler":
+		// Finds the node groups by their k8s.io/cluster-autoscaler/<cluster name> tags.
+		return map[string]any{"autoDiscovery": map[string]any{"clusterName": o.ClusterName}, "awsRegion": o.Region}, "", nil
+	default: // external-dns
+		if o.DomainName == "" {
+			return map[string]any{}, "no domain_name in Terraform outputs", nil
 		}
-		// Its AWS permissions come from the Pod Identity association Terraform makes
-		// for kube-system/aws-load-balancer-controller: no role annotation (IRSA).
-		return map[string]any{
-			"clusterName": in.Outputs.ClusterName,
-			"region":      in.Outputs.Region,
-			"vpcId":       in.Outputs.VPCID,
-		}, nil
+		// txtOwnerId marks the records this cluster owns, so it never deletes another's.
+		return map[string]any{"domainFilters": []any{o.DomainName}, "txtOwnerId": o.ClusterName}, "", nil
 	}
-	return map[string]any{}, nil
 }
 
 // splitRepository splits an ECR repository URL "<host>/<path>" (no scheme, no tag).

@@ -2,18 +2,21 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"helm.sh/helm/v3/pkg/chart/loader"
 
 	"github.com/orders-platform/orders/internal/charts"
+	"github.com/orders-platform/orders/internal/environments"
 	"github.com/orders-platform/orders/internal/tfoutputs"
 )
 
@@ -29,6 +32,7 @@ func repoRoot(t *testing.T) string {
 var (
 	digest1 = "sha256:" + strings.Repeat("a1", 32)
 	digest2 = "sha256:" + strings.Repeat("b2", 32)
+	digest3 = "sha256:" + strings.Repeat("c3", 32)
 )
 
 // fakeOutputs are Terraform outputs of an environment with azs public subnets.
@@ -41,7 +45,9 @@ func fakeOutputs(env string, azs int) *tfoutputs.Outputs {
 		ECRRepositoryURLs: map[string]string{
 			"service1": reg + "/orders-" + env + "/service1", "service2": reg + "/orders-" + env + "/service2",
 			"mirror/mongodb": reg + "/orders-" + env + "/mirror/mongodb", "mirror/mongodb-exporter": reg + "/orders-" + env + "/mirror/mongodb-exporter",
+			"backup": reg + "/orders-" + env + "/backup",
 		},
+		BackupBucket: "orders-" + env + "-mongodb-backups-123456789012-eu-central-1",
 	}
 	for i := 0; i < azs; i++ {
 		o.PublicSubnetIDs = append(o.PublicSubnetIDs, fmt.Sprintf("subnet-0a1b2c3d4e5f6070%d", i))
@@ -51,7 +57,62 @@ func fakeOutputs(env string, azs int) *tfoutputs.Outputs {
 }
 
 func awsInputs(env string, azs int) Inputs {
-	return Inputs{Env: env, Outputs: fakeOutputs(env, azs), Images: map[string]Image{"service1": {Digest: digest1}, "service2": {Digest: digest2}}}
+	return Inputs{Env: env, Outputs: fakeOutputs(env, azs), Images: map[string]Image{"service1": {Digest: digest1}, "service2": {Digest: digest2}, BackupImage: {Digest: digest3}}}
+}
+
+// addonsOf are the add-ons charts/addons.yaml installs in env, in order (other
+// areas add add-ons; the platform's own order is what these tests pin).
+func addonsOf(t *testing.T, env string) []string {
+	t.Helper()
+	addons, err := ReadAddons(filepath.Join(repoRoot(t), "charts", "addons.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := environments.Load(os.DirFS(repoRoot(t)), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, a := range addons {
+		if a.In(e) {
+			out = append(out, a.Name)
+		}
+	}
+	return out
+}
+
+// monitoringIn is ["monitoring"] where the monitoring release exists (its values
+// file) and the kube-prometheus-stack add-on it needs is installed.
+func monitoringIn(t *testing.T, env string, active bool) []string {
+	t.Helper()
+	if _, err := os.Stat(charts.ValuesFile(repoRoot(t), env, "monitoring")); err != nil {
+		return nil
+	}
+	if active && !slices.Contains(addonsOf(t, env), "kube-prometheus-stack") {
+		return nil
+	}
+	return []string{"monitoring"}
+}
+
+// activeAddonsOf are env's add-ons that run with the fake outputs (no domain:
+// external-dns is skipped).
+func activeAddonsOf(t *testing.T, env string, domain bool) []string {
+	var out []string
+	for _, a := range addonsOf(t, env) {
+		if a == "external-dns" && !domain {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func concat(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
 }
 
 func names(steps []Step) []string {
@@ -71,34 +132,42 @@ func TestPlanOrderAndSkips(t *testing.T) {
 		wantActive []string
 	}{
 		{
+			// No cluster or backup values: those releases are not part of local at all.
 			name:       "local",
 			in:         Inputs{Env: "local"},
-			wantOrder:  []string{"envoy-gateway", "edge", "mongodb", "orders"},
-			wantActive: []string{"envoy-gateway", "edge", "mongodb", "orders"},
+			wantOrder:  concat(addonsOf(t, "local"), []string{"edge", "mongodb", "orders"}, monitoringIn(t, "local", false)),
+			wantActive: concat(activeAddonsOf(t, "local", false), []string{"edge", "mongodb", "orders"}, monitoringIn(t, "local", true)),
 		},
 		{
 			name:       "local as tested on this machine",
 			in:         Inputs{Env: "local", SkipAddons: true, Skip: []string{"mongodb"}},
-			wantOrder:  []string{"envoy-gateway", "edge", "mongodb", "orders"},
-			wantActive: []string{"edge", "orders"},
+			wantOrder:  concat(addonsOf(t, "local"), []string{"edge", "mongodb", "orders"}, monitoringIn(t, "local", false)),
+			wantActive: concat([]string{"edge", "orders"}, monitoringIn(t, "local", false)),
 		},
 		{
 			name:       "dev",
 			in:         awsInputs("dev", 2),
-			wantOrder:  []string{"aws-load-balancer-controller", "metrics-server", "envoy-gateway", "edge", "mongodb", "orders"},
-			wantActive: []string{"aws-load-balancer-controller", "metrics-server", "envoy-gateway", "edge", "mongodb", "orders"},
+			wantOrder:  concat(addonsOf(t, "dev"), []string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "dev", false)),
+			wantActive: concat(activeAddonsOf(t, "dev", false), []string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "dev", true)),
+		},
+		{
+			name:       "dev without a backup image",
+			in:         func() Inputs { in := awsInputs("dev", 2); delete(in.Images, BackupImage); return in }(),
+			wantOrder:  concat(addonsOf(t, "dev"), []string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "dev", false)),
+			wantActive: concat(activeAddonsOf(t, "dev", false), []string{"cluster", "edge", "mongodb", "orders"}, monitoringIn(t, "dev", true)),
 		},
 		{
 			name:       "prod",
 			in:         awsInputs("prod", 3),
-			wantOrder:  []string{"aws-load-balancer-controller", "metrics-server", "kube-prometheus-stack", "envoy-gateway", "edge", "mongodb", "orders"},
-			wantActive: []string{"aws-load-balancer-controller", "metrics-server", "kube-prometheus-stack", "envoy-gateway", "edge", "mongodb", "orders"},
+			wantOrder:  concat(addonsOf(t, "prod"), []string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", false)),
+			wantActive: concat(activeAddonsOf(t, "prod", false), []string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", true)),
 		},
 		{
+			// The cluster has the add-ons: monitoring runs wherever it has values.
 			name:       "prod without add-ons",
 			in:         func() Inputs { in := awsInputs("prod", 3); in.SkipAddons = true; return in }(),
-			wantOrder:  []string{"aws-load-balancer-controller", "metrics-server", "kube-prometheus-stack", "envoy-gateway", "edge", "mongodb", "orders"},
-			wantActive: []string{"edge", "mongodb", "orders"},
+			wantOrder:  concat(addonsOf(t, "prod"), []string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", false)),
+			wantActive: concat([]string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", false)),
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -186,6 +255,17 @@ func TestPlanDeployTimeValues(t *testing.T) {
 		{"mongodb", []string{"image", "tag"}, "8.0.13-debian-12-r0"},
 		{"mongodb", []string{"metrics", "image", "registry"}, reg},
 		{"mongodb", []string{"metrics", "image", "repository"}, "orders-prod/mirror/mongodb-exporter"},
+		{"backup", []string{"image", "registry"}, reg},
+		{"backup", []string{"image", "repository"}, "orders-prod/backup"},
+		{"backup", []string{"image", "digest"}, digest3},
+		{"backup", []string{"s3", "bucket"}, "orders-prod-mongodb-backups-123456789012-eu-central-1"},
+		{"backup", []string{"s3", "prefix"}, "prod"}, // from environments/prod
+		{"backup", []string{"aws", "region"}, "eu-central-1"},
+		{"cluster", []string{"storageClass", "reclaimPolicy"}, "Retain"}, // from environments/prod
+		// No domain in the outputs: no TLS listener, routes on the HTTP listener for any host.
+		{"edge", []string{"tls", "certificateArn"}, ""},
+		{"edge", []string{"hostname"}, ""},
+		{"orders", []string{"gateway"}, nil},
 	} {
 		t.Run(tc.release+"/"+strings.Join(tc.path, "."), func(t *testing.T) {
 			if got := get(t, step(tc.release).Values, tc.path...); !reflect.DeepEqual(got, tc.want) {
@@ -249,6 +329,17 @@ func TestPlanErrors(t *testing.T) {
 		{"unknown skip", Inputs{Env: "local", Skip: []string{"mongo"}}, []string{"cannot skip unknown release(s) mongo", "releases: "}},
 		{"extra values for a release not deployed", Inputs{Env: "local", ExtraValues: map[string]map[string]any{"kube-prometheus-stack": {}}}, []string{`extra values for release "kube-prometheus-stack"`}},
 		{"dev add-ons without Terraform outputs", Inputs{Env: "dev"}, []string{"add-on aws-load-balancer-controller needs the Terraform outputs"}},
+		{"unknown image", Inputs{Env: "local", Images: map[string]Image{"backupp": {Tag: "abc"}}}, []string{`unknown service "backupp"`, "optional images: backup"}},
+		{"backup image outside the ECR registry", func() Inputs {
+			in := awsInputs("dev", 2)
+			in.Images[BackupImage] = Image{Repository: "example.com/backup", Tag: "abc"}
+			return in
+		}(), []string{`image of backup: repository "example.com/backup" is not in the environment's ECR registry`}},
+		{"no backup repository in the outputs", func() Inputs {
+			in := awsInputs("dev", 2)
+			delete(in.Outputs.ECRRepositoryURLs, "backup")
+			return in
+		}(), []string{`image of backup: no ECR repository "backup"`}},
 		{"repository missing from outputs", func() Inputs {
 			in := awsInputs("dev", 2)
 			delete(in.Outputs.ECRRepositoryURLs, "mirror/mongodb")
@@ -286,7 +377,7 @@ func TestReadAddons(t *testing.T) {
 		{"bad timeout", "addons:\n- {name: a, namespace: n, environments: [dev], timeout: soon, chart: {repository: oci://x/a, version: 1.0.0}}\n", "timeout"},
 		{"duplicate", "addons:\n- {name: a, namespace: n, environments: [dev], timeout: 1m, chart: {repository: oci://x/a, version: 1}}\n- {name: a, namespace: n, environments: [dev], timeout: 1m, chart: {repository: oci://x/a, version: 1}}\n", "duplicate"},
 		{"unknown field", "addons:\n- {name: a, namespce: n}\n", "namespce"},
-		{"no environments", "addons:\n- {name: a, namespace: n, timeout: 1m, chart: {repository: oci://x/a, version: 1}}\n", "environments is empty"},
+		{"no environments", "addons:\n- {name: a, namespace: n, timeout: 1m, chart: {repository: oci://x/a, version: 1}}\n", "set allAWS: true or list environments"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "addons.yaml")
@@ -483,7 +574,9 @@ func TestProdAppliesDigestsOnly(t *testing.T) {
 	}{
 		{"no images (uninstall, diff)", nil, "environment prod deploys images by digest: no digest for service1, service2"},
 		{"tags", map[string]Image{"service1": {Tag: "abc"}, "service2": {Digest: digest2}}, "no digest for service1"},
-		{"digests", map[string]Image{"service1": {Digest: digest1}, "service2": {Digest: digest2}}, ""},
+		{"digests, no backup image", map[string]Image{"service1": {Digest: digest1}, "service2": {Digest: digest2}}, ""},
+		{"digests", map[string]Image{"service1": {Digest: digest1}, "service2": {Digest: digest2}, BackupImage: {Digest: digest3}}, ""},
+		{"a backup image by tag", map[string]Image{"service1": {Digest: digest1}, "service2": {Digest: digest2}, BackupImage: {Tag: "abc"}}, "no digest for backup"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := awsInputs("prod", 3)
@@ -508,4 +601,324 @@ func TestProdAppliesDigestsOnly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// With a domain in the Terraform outputs the edge terminates TLS with its
+// certificate, the routes answer only that name on the HTTPS listener, and
+// external-dns runs; the add-ons get the cluster's name and region.
+func TestPlanDomainAndAddonValues(t *testing.T) {
+	root := repoRoot(t)
+	in := awsInputs("dev", 2)
+	in.Outputs.DomainName = "orders.example.com"
+	in.Outputs.EdgeCertificateARN = "arn:aws:acm:eu-central-1:123456789012:certificate/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+	in.Outputs.Route53ZoneID = "Z0123456789"
+	p, err := BuildPlan(root, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edge, _ := p.Step("edge")
+	orders, _ := p.Step("orders")
+	for _, tc := range []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"edge tls.certificateArn", get(t, edge.Values, "tls", "certificateArn"), "arn:aws:acm:eu-central-1:123456789012:certificate/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"},
+		{"edge hostname", get(t, edge.Values, "hostname"), "orders.example.com"},
+		{"orders gateway.sectionName", get(t, orders.Values, "gateway", "sectionName"), "https"},
+		{"orders gateway.hostnames", get(t, orders.Values, "gateway", "hostnames"), []any{"orders.example.com"}},
+		{"orders gateway.name (chart default kept)", get(t, orders.Values, "gateway", "name"), nil},
+	} {
+		if !reflect.DeepEqual(tc.got, tc.want) {
+			t.Errorf("%s: got %#v, want %#v", tc.name, tc.got, tc.want)
+		}
+	}
+	// The charts accept them.
+	for _, s := range []Step{edge, orders} {
+		ch, err := loader.Load(s.ChartDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, err := renderChart(ch, s.Name, s.Namespace, s.Values)
+		if err != nil {
+			t.Errorf("%s with a domain does not render: %v", s.Name, err)
+			continue
+		}
+		if !strings.Contains(rel.Manifest, "orders.example.com") {
+			t.Errorf("%s with a domain: the host name is not in the manifest", s.Name)
+		}
+	}
+
+	for _, tc := range []struct {
+		name, addon string
+		domain      bool
+		skipAddons  bool
+		noOutputs   bool
+		want        map[string]any
+		wantSkip    string
+		wantErr     string
+	}{
+		{name: "cluster-autoscaler", addon: "cluster-autoscaler",
+			want: map[string]any{"autoDiscovery": map[string]any{"clusterName": "orders-dev"}, "awsRegion": "eu-central-1"}},
+		{name: "external-dns with a domain", addon: "external-dns", domain: true,
+			want: map[string]any{"domainFilters": []any{"orders.example.com"}, "txtOwnerId": "orders-dev"}},
+		{name: "external-dns without a domain", addon: "external-dns", want: map[string]any{}, wantSkip: "no domain_name in Terraform outputs"},
+		{name: "aws-load-balancer-controller", addon: "aws-load-balancer-controller",
+			want: map[string]any{"clusterName": "orders-dev", "region": "eu-central-1", "vpcId": "vpc-0123"}},
+		{name: "an add-on without deploy-time values", addon: "metrics-server", want: map[string]any{}},
+		{name: "cluster-autoscaler without outputs", addon: "cluster-autoscaler", noOutputs: true, wantErr: "add-on cluster-autoscaler needs the Terraform outputs (cluster name, region) of environment dev"},
+		{name: "external-dns without outputs, add-ons skipped", addon: "external-dns", noOutputs: true, skipAddons: true, want: map[string]any{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := awsInputs("dev", 2)
+			in.SkipAddons = tc.skipAddons
+			if tc.domain {
+				in.Outputs.DomainName = "orders.example.com"
+			}
+			if tc.noOutputs {
+				in.Outputs = nil
+			}
+			got, skip, err := addonDeployValues(tc.addon, in)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) || skip != tc.wantSkip {
+				t.Errorf("got %#v skip %q, want %#v skip %q", got, skip, tc.want, tc.wantSkip)
+			}
+		})
+	}
+}
+
+// scratchRoot copies the files BuildPlan reads into a scratch repository root.
+func scratchRoot(t *testing.T) string {
+	t.Helper()
+	src, dst := repoRoot(t), t.TempDir()
+	for _, dir := range []string{"environments", "charts/mongodb"} {
+		err := filepath.WalkDir(filepath.Join(src, dir), func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(src, path)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(dst, rel)), 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dst, rel), b, 0o600)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Add-ons of its own: what the platform's order depends on, not what
+	// charts/addons.yaml holds today.
+	addons := `addons:
+  - {name: kube-prometheus-stack, namespace: monitoring, environments: [prod], timeout: 10m, chart: {repository: https://charts.example, name: kube-prometheus-stack, version: 1.0.0}}
+  - {name: envoy-gateway, namespace: envoy-gateway-system, environments: [local, dev, prod], timeout: 5m, chart: {repository: oci://charts.example/gateway-helm, version: 1.0.0}}
+`
+	if err := os.WriteFile(filepath.Join(dst, "charts", "addons.yaml"), []byte(addons), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// The platform's releases come from charts.Releases in PlatformOrder: a release
+// marked OnlyWithValues exists where its values file does; monitoring needs the
+// kube-prometheus-stack add-on's CRDs; a new chart missing from PlatformOrder
+// still deploys, last.
+func TestPlanGenericReleases(t *testing.T) {
+	root := scratchRoot(t)
+	saved := charts.Releases
+	t.Cleanup(func() { charts.Releases = saved })
+	charts.Releases = nil
+	for _, r := range saved {
+		if r.Name != "monitoring" {
+			charts.Releases = append(charts.Releases, r)
+		}
+	}
+	charts.Releases = append(charts.Releases,
+		charts.Release{Name: "extra", Chart: "charts/extra", Namespace: "extra", OnlyWithValues: true},
+		charts.Release{Name: "monitoring", Chart: "charts/monitoring", Namespace: "monitoring", OnlyWithValues: true})
+	for _, env := range []string{"dev", "prod", "local"} {
+		for _, rel := range []string{"monitoring", "extra"} {
+			if err := os.WriteFile(charts.ValuesFile(root, env, rel), []byte("{}\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.Remove(charts.ValuesFile(root, "dev", "cluster")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name       string
+		in         Inputs
+		wantOrder  []string
+		wantActive []string
+		wantSkip   map[string]string
+	}{
+		{
+			name:       "prod: monitoring after orders, where kube-prometheus-stack runs",
+			in:         awsInputs("prod", 3),
+			wantOrder:  []string{"cluster", "edge", "mongodb", "backup", "orders", "monitoring", "extra"},
+			wantActive: []string{"cluster", "edge", "mongodb", "backup", "orders", "monitoring", "extra"},
+		},
+		{
+			name:       "dev: no cluster values, no kube-prometheus-stack",
+			in:         awsInputs("dev", 2),
+			wantOrder:  []string{"edge", "mongodb", "backup", "orders", "monitoring", "extra"},
+			wantActive: []string{"edge", "mongodb", "backup", "orders", "extra"},
+			wantSkip:   map[string]string{"monitoring": "needs add-on kube-prometheus-stack (its CRDs), which environment dev does not install"},
+		},
+		{
+			name:       "local: no backup values; skipping monitoring by name works",
+			in:         Inputs{Env: "local", Skip: []string{"monitoring"}},
+			wantOrder:  []string{"edge", "mongodb", "orders", "monitoring", "extra"},
+			wantActive: []string{"edge", "mongodb", "orders", "extra"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := BuildPlan(root, tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var order, active []string
+			for _, s := range p.Steps {
+				if s.Kind == KindAddon {
+					continue
+				}
+				order = append(order, s.Name)
+				if s.Skip == "" {
+					active = append(active, s.Name)
+				}
+				if want, ok := tc.wantSkip[s.Name]; ok && s.Skip != want {
+					t.Errorf("%s skipped %q, want %q", s.Name, s.Skip, want)
+				}
+				if s.Kind == KindLocal && s.ChartDir != filepath.Join(root, "charts", s.Name) {
+					t.Errorf("%s: chart dir %s", s.Name, s.ChartDir)
+				}
+			}
+			if !reflect.DeepEqual(order, tc.wantOrder) {
+				t.Errorf("order %v, want %v", order, tc.wantOrder)
+			}
+			if !reflect.DeepEqual(active, tc.wantActive) {
+				t.Errorf("active %v, want %v", active, tc.wantActive)
+			}
+		})
+	}
+}
+
+// TestAddonScopeAndEnvironmentValues: an allAWS add-on reaches an environment folder
+// added by copying (no edit of charts/addons.yaml), environments/<env>/values/<add-on>.yaml
+// overrides its values there only, and a broken override or an add-on without a scope
+// is refused by name.
+func TestAddonScopeAndEnvironmentValues(t *testing.T) {
+	root := scratchRoot(t)
+	addons := `addons:
+  - {name: metrics, namespace: kube-system, allAWS: true, timeout: 1m, chart: {repository: https://charts.example, name: metrics, version: 1.0.0}, values: {replicas: 1, storage: {size: 10Gi, class: gp3}}}
+  - {name: only-local, namespace: tools, environments: [local], timeout: 1m, chart: {repository: https://charts.example, name: tools, version: 1.0.0}}
+`
+	write := func(rel, text string) {
+		t.Helper()
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("charts/addons.yaml", addons)
+	// A new environment made by copying dev's folder, as docs/environments.md says.
+	err := filepath.WalkDir(filepath.Join(root, "environments", "dev"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(filepath.Join(root, "environments", "dev"), path)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		b = []byte(strings.ReplaceAll(string(b), `"dev"`, `"staging"`))
+		b = []byte(strings.ReplaceAll(string(b), "platform/dev/", "platform/staging/"))
+		write(filepath.Join("environments", "staging", rel), string(b))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("environments/prod/values/metrics.yaml", "storage: {size: 50Gi}\n")
+
+	addonsIn := func(env string) map[string]map[string]any {
+		t.Helper()
+		p, err := BuildPlan(root, awsOrLocal(env))
+		if err != nil {
+			t.Fatalf("%s: %v", env, err)
+		}
+		out := map[string]map[string]any{}
+		for _, s := range p.Steps {
+			if s.Kind == KindAddon {
+				out[s.Name] = s.Values
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		env  string
+		want map[string]map[string]any
+	}{
+		{"staging", map[string]map[string]any{"metrics": {"replicas": float64(1), "storage": map[string]any{"size": "10Gi", "class": "gp3"}}}},
+		{"dev", map[string]map[string]any{"metrics": {"replicas": float64(1), "storage": map[string]any{"size": "10Gi", "class": "gp3"}}}},
+		{"prod", map[string]map[string]any{"metrics": {"replicas": float64(1), "storage": map[string]any{"size": "50Gi", "class": "gp3"}}}},
+		{"local", map[string]map[string]any{"only-local": nil}},
+	} {
+		got := addonsIn(tc.env)
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: add-ons %v, want %v", tc.env, got, tc.want)
+			continue
+		}
+		for name, want := range tc.want {
+			g, ok := got[name]
+			if !ok {
+				t.Errorf("%s: add-on %s missing (got %v)", tc.env, name, got)
+				continue
+			}
+			if want != nil && fmt.Sprint(asJSONValue(g)) != fmt.Sprint(asJSONValue(want)) {
+				t.Errorf("%s: %s values %v, want %v", tc.env, name, g, want)
+			}
+		}
+	}
+
+	write("environments/prod/values/metrics.yaml", "storage: [unclosed\n")
+	if _, err := BuildPlan(root, awsOrLocal("prod")); err == nil || !strings.Contains(err.Error(), "values of add-on metrics for environment prod") {
+		t.Errorf("broken add-on values: err = %v, want one naming the add-on and the environment", err)
+	}
+
+	write("charts/addons.yaml", "addons:\n  - {name: nowhere, namespace: x, timeout: 1m, chart: {repository: https://charts.example, name: x, version: 1.0.0}}\n")
+	if _, err := ReadAddons(filepath.Join(root, "charts", "addons.yaml")); err == nil || !strings.Contains(err.Error(), "(nowhere): set allAWS: true or list environments") {
+		t.Errorf("add-on without scope: err = %v", err)
+	}
+}
+
+// awsOrLocal are the inputs of an AWS environment, or of local.
+func awsOrLocal(env string) Inputs {
+	if env == "local" {
+		return Inputs{Env: env}
+	}
+	return awsInputs(env, 2)
+}
+
+// asJSONValue makes nested maps print the same whatever their Go map type.
+func asJSONValue(v any) any {
+	b, _ := json.Marshal(v)
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
 }

@@ -26,6 +26,8 @@ const (
 	KeyReplicaSetKey  = "mongodb-replica-set-key"
 	OrdersMongoSecret = "orders-mongodb"
 	KeyMongoURL       = "MONGODB_URL"
+	// BackupMongoSecret is the backup chart's mongodb.existingSecret (key KeyMongoURL).
+	BackupMongoSecret = "mongodb-backup"
 	// PodAnnotationSecretHash rolls the services' pods when the connection string changes.
 	PodAnnotationSecretHash = "checksum/mongodb-secret"
 )
@@ -108,9 +110,37 @@ func secretHash(mongoURL string) string {
 	return hex.EncodeToString(sum[:])[:32]
 }
 
-// applySecrets creates or updates mongodb/mongodb-auth and orders/orders-mongodb.
-// An existing replica-set key is kept; a missing one is generated.
-func applySecrets(ctx context.Context, kube kubernetes.Interface, p *Plan, creds Credentials, ordersNS string) error {
+// needsSecrets tells the releases that read the Secrets the deployer writes.
+func needsSecrets(release string) bool {
+	return release == MongoRelease || release == "orders" || release == "backup"
+}
+
+// backupSecret is where the backup chart reads its connection string.
+type backupSecret struct{ Namespace, Name, Key string }
+
+// backupSecretOf reads the backup release's mongodb.existingSecret and
+// mongodb.secretKey (the chart's defaults when the values do not set them).
+func backupSecretOf(s Step) *backupSecret {
+	b := &backupSecret{Namespace: s.Namespace, Name: BackupMongoSecret, Key: KeyMongoURL}
+	m, _ := s.Values["mongodb"].(map[string]any)
+	if v, _ := m["existingSecret"].(string); v != "" {
+		b.Name = v
+	}
+	if v, _ := m["secretKey"].(string); v != "" {
+		b.Key = v
+	}
+	return b
+}
+
+// applySecrets creates or updates mongodb/mongodb-auth, orders/orders-mongodb and,
+// when backup is set, the backup job's Secret, and returns their names. An
+// existing replica-set key is kept; a missing one is generated.
+//
+// The backup job connects as the application user, not root: readWrite on the
+// orders database is all a dump (find, listCollections) and a restore (drop,
+// insert, the counter update) need, and a leaked backup Secret then exposes no
+// more than the data the backups already hold. Root stays in mongodb-auth only.
+func applySecrets(ctx context.Context, kube kubernetes.Interface, p *Plan, creds Credentials, ordersNS string, backup *backupSecret) ([]string, error) {
 	auth := map[string][]byte{
 		KeyRootPassword: []byte(creds.RootPassword),
 		KeyPasswords:    []byte(creds.AppPassword),
@@ -123,9 +153,19 @@ func applySecrets(ctx context.Context, kube kubernetes.Interface, p *Plan, creds
 		auth[KeyReplicaSetKey] = []byte(key)
 	}
 	if err := upsertSecret(ctx, kube, p.Mongo.Namespace, MongoAuthSecret, auth); err != nil {
-		return err
+		return nil, err
 	}
-	return upsertSecret(ctx, kube, ordersNS, OrdersMongoSecret, map[string][]byte{KeyMongoURL: []byte(p.Mongo.URL(creds.AppPassword))})
+	if err := upsertSecret(ctx, kube, ordersNS, OrdersMongoSecret, map[string][]byte{KeyMongoURL: []byte(p.Mongo.URL(creds.AppPassword))}); err != nil {
+		return nil, err
+	}
+	written := []string{p.Mongo.Namespace + "/" + MongoAuthSecret, ordersNS + "/" + OrdersMongoSecret}
+	if backup != nil {
+		if err := upsertSecret(ctx, kube, backup.Namespace, backup.Name, map[string][]byte{backup.Key: []byte(p.Mongo.URL(creds.AppPassword))}); err != nil {
+			return nil, err
+		}
+		written = append(written, backup.Namespace+"/"+backup.Name)
+	}
+	return written, nil
 }
 
 func upsertSecret(ctx context.Context, kube kubernetes.Interface, ns, name string, data map[string][]byte) error {
