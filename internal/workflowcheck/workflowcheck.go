@@ -1,6 +1,9 @@
 // Package workflowcheck lints the GitHub Actions workflows: actionlint (as a
 // library), every `uses:` pinned to a full commit SHA (with its version in a comment), and
-// explicit least-privilege `permissions` in every workflow.
+// explicit least-privilege `permissions` in every workflow, and for workflows that run on
+// pull requests with cloud credentials (previews): no pull_request_target, a fork
+// guard on every job that assumes a role, and removal of a preview when the pull
+// request closes.
 package workflowcheck
 
 import (
@@ -9,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -95,19 +99,15 @@ func policy(file string) ([]Finding, error) {
 			out = append(out, Finding{File: file, Line: i + 1, Message: fmt.Sprintf("uses %s: say which version the commit is in a comment, e.g. # v1.2.3", ref)})
 		}
 	}
-	var wf struct {
-		Permissions any `json:"permissions"`
-		Jobs        map[string]struct {
-			Permissions any `json:"permissions"`
-		} `json:"jobs"`
-	}
+	var wf workflow
 	if err := yaml.Unmarshal(src, &wf); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	if wf.Permissions == nil {
 		out = append(out, Finding{File: file, Line: 1, Message: "the workflow sets no top-level permissions (default token permissions are too wide)"})
 	}
-	check := func(where string, p any) {
+	triggers := wf.triggers()
+	check := func(where string, p any, job bool) {
 		switch v := p.(type) {
 		case string:
 			if v == "write-all" {
@@ -115,18 +115,137 @@ func policy(file string) ([]Finding, error) {
 			}
 		case map[string]any:
 			for scope, level := range v {
-				if level == "write" && scope != "id-token" {
-					out = append(out, Finding{File: file, Line: 1, Message: fmt.Sprintf("%s grants %s: write (only id-token may be written)", where, scope)})
+				// A pull request's own job may comment on it (a preview's URL); nothing else writes.
+				prComment := scope == "pull-requests" && job && onlyPullRequest(triggers)
+				if level == "write" && scope != "id-token" && !prComment {
+					out = append(out, Finding{File: file, Line: 1, Message: fmt.Sprintf("%s grants %s: write (only id-token may be written; pull-requests only by a job of a workflow run on pull_request alone)", where, scope)})
 				}
 			}
 		}
 	}
-	check("permissions", wf.Permissions)
+	check("permissions", wf.Permissions, false)
 	if m, ok := wf.Permissions.(map[string]any); ok && m["id-token"] == "write" {
 		out = append(out, Finding{File: file, Line: 1, Message: "id-token: write belongs on the jobs that assume the AWS role, not the whole workflow"})
 	}
 	for name, j := range wf.Jobs {
-		check("job "+name+" permissions", j.Permissions)
+		check("job "+name+" permissions", j.Permissions, true)
+	}
+	for _, msg := range pullRequestPolicy(wf, triggers) {
+		out = append(out, Finding{File: file, Line: 1, Message: msg})
 	}
 	return out, nil
+}
+
+type workflow struct {
+	// On is the workflow's `on:`; YAML 1.1 reads a bare `on` key as true.
+	On          any `json:"on"`
+	True        any `json:"true"`
+	Permissions any `json:"permissions"`
+	Jobs        map[string]struct {
+		If          string `json:"if"`
+		Permissions any    `json:"permissions"`
+		Steps       []struct {
+			Run  string         `json:"run"`
+			With map[string]any `json:"with"`
+		} `json:"steps"`
+	} `json:"jobs"`
+}
+
+// triggers maps each event of `on:` to its activity types (nil: all).
+func (wf workflow) triggers() map[string][]string {
+	on := wf.On
+	if on == nil {
+		on = wf.True
+	}
+	out := map[string][]string{}
+	switch v := on.(type) {
+	case string:
+		out[v] = nil
+	case []any:
+		for _, e := range v {
+			out[fmt.Sprint(e)] = nil
+		}
+	case map[string]any:
+		for ev, cfg := range v {
+			out[ev] = nil
+			if m, ok := cfg.(map[string]any); ok {
+				if types, ok := m["types"].([]any); ok {
+					for _, t := range types {
+						out[ev] = append(out[ev], fmt.Sprint(t))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func onlyPullRequest(triggers map[string][]string) bool {
+	_, ok := triggers["pull_request"]
+	return ok && len(triggers) == 1
+}
+
+// Expressions the pull-request policy looks for in a job's `if:`.
+const (
+	forkGuard   = "github.event.pull_request.head.repo.full_name == github.repository"
+	onClosed    = "github.event.action == 'closed'"
+	notOnClosed = "github.event.action != 'closed'"
+)
+
+// pullRequestPolicy: pull_request_target runs a fork's code with the base
+// repository's secrets, so it is refused; on pull_request, a job that assumes a
+// cloud role must not run for forks (they get no credentials anyway, and must not
+// try); a workflow that deploys a tenant per pull request (a preview) must remove
+// it when the pull request closes, and must not deploy on close.
+func pullRequestPolicy(wf workflow, triggers map[string][]string) []string {
+	var out []string
+	if _, ok := triggers["pull_request_target"]; ok {
+		out = append(out, "on: pull_request_target runs with the base repository's secrets for fork code: use pull_request")
+	}
+	types, onPR := triggers["pull_request"]
+	if !onPR {
+		return out
+	}
+	deploys, removes := "", ""
+	names := make([]string, 0, len(wf.Jobs))
+	for name := range wf.Jobs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		j := wf.Jobs[name]
+		if m, ok := j.Permissions.(map[string]any); ok && m["id-token"] == "write" && !strings.Contains(j.If, forkGuard) {
+			out = append(out, fmt.Sprintf("job %s assumes a cloud role on pull_request without the fork guard: if: %s", name, forkGuard))
+		}
+		var text strings.Builder
+		for _, st := range j.Steps {
+			text.WriteString(st.Run + "\n")
+			if a, ok := st.With["args"].(string); ok {
+				text.WriteString(a + "\n")
+			}
+		}
+		t := text.String()
+		switch {
+		case strings.Contains(t, "remove-tenant"):
+			removes = name
+			if !strings.Contains(j.If, onClosed) {
+				out = append(out, fmt.Sprintf("job %s removes the preview tenant but does not run only when the pull request closes: if: … && %s", name, onClosed))
+			}
+		case strings.Contains(t, "--tenant") && strings.Contains(t, "deploy"):
+			deploys = name
+			if !strings.Contains(j.If, notOnClosed) {
+				out = append(out, fmt.Sprintf("job %s deploys a preview tenant also when the pull request closes: if: … && %s", name, notOnClosed))
+			}
+		}
+	}
+	if deploys == "" {
+		return out
+	}
+	if types != nil && !slices.Contains(types, "closed") {
+		out = append(out, fmt.Sprintf("job %s deploys a preview tenant, but on.pull_request.types %v lacks closed: the preview would never be removed", deploys, types))
+	}
+	if removes == "" {
+		out = append(out, fmt.Sprintf("job %s deploys a preview tenant and no job removes it (dagger call remove-tenant) when the pull request closes", deploys))
+	}
+	return out
 }

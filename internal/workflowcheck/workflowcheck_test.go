@@ -49,3 +49,38 @@ func TestBrokenWorkflowFails(t *testing.T) {
 		}
 	}
 }
+
+// The pull-request policy finds each way a preview workflow can go wrong.
+func TestBrokenPreviewWorkflowsFail(t *testing.T) {
+	files, err := Files("testdata/preview-broken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings, err := Lint(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, f := range findings {
+		all = append(all, f.String())
+	}
+	joined := strings.Join(all, "\n")
+	for _, want := range []string{
+		"no-guard.yml:1: job deploy assumes a cloud role on pull_request without the fork guard",
+		"no-guard.yml:1: job deploy deploys a preview tenant also when the pull request closes",
+		"no-guard.yml:1: job deploy deploys a preview tenant, but on.pull_request.types [opened synchronize] lacks closed",
+		"no-guard.yml:1: job deploy deploys a preview tenant and no job removes it",
+		"target.yml:1: on: pull_request_target runs with the base repository's secrets",
+		"target.yml:1: job comment permissions grants pull-requests: write",
+		"remove-anytime.yml:1: job remove removes the preview tenant but does not run only when the pull request closes",
+		"remove-anytime.yml:1: job deploy deploys a preview tenant also when the pull request closes",
+	} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("no finding %q in:\n%s", want, joined)
+		}
+	}
+	// A comment permission on a pull_request-only job is not a finding by itself.
+	if strings.Contains(joined, "no-guard.yml:1: job deploy permissions grants pull-requests") {
+		t.Errorf("pull-requests: write refused on a pull_request job:\n%s", joined)
+	}
+}
