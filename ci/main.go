@@ -1,5 +1,6 @@
-// The orders platform's pipeline: test, check, build, publish, plan, provision,
-// deploy, diff, smoke, up, db-tunnel and destroy.
+// The orders platform's pipeline: test, check, build, sbom, publish, plan,
+// provision, deploy, diff, smoke, up, db-tunnel, backup, restore, remove-tenant
+// and destroy.
 //
 // This module is a thin adapter. Every function hands its arguments, by ID, to
 // the library github.com/orders-platform/orders/pipeline (written on
@@ -38,7 +39,8 @@ func New(
 	// The repository.
 	// +defaultPath="/"
 	source *dagger.Directory,
-	// AWS access key id, e.g. env://AWS_ACCESS_KEY_ID (plan, provision, publish, deploy, diff, db-tunnel, destroy).
+	// AWS access key id, e.g. env://AWS_ACCESS_KEY_ID (plan, provision, publish, deploy, diff, db-tunnel, backup,
+	// restore, remove-tenant, destroy).
 	// +optional
 	awsAccessKeyID *dagger.Secret,
 	// AWS secret access key, e.g. env://AWS_SECRET_ACCESS_KEY.
@@ -102,11 +104,12 @@ func (m *Orders) Check(ctx context.Context) (string, error) {
 	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Check(ctx) })
 }
 
-// Build a service image from its Dockerfile for linux/amd64 and linux/arm64; returns the multi-platform OCI
-// tarball (e.g. `dagger call build --service=service1 export --path=service1.tar`).
+// Build an image from its Dockerfile (services/<service>/Dockerfile, cmd/backup/Dockerfile) for linux/amd64 and
+// linux/arm64; returns the multi-platform OCI tarball (e.g. `dagger call build --service=service1 export
+// --path=service1.tar`).
 func (m *Orders) Build(
 	ctx context.Context,
-	// service1 or service2
+	// service1, service2 or backup
 	service string,
 ) (*dagger.File, error) {
 	return run(ctx, m, func(p *pipeline.Pipeline) (*dagger.File, error) {
@@ -119,13 +122,32 @@ func (m *Orders) Build(
 	})
 }
 
-// Build the services for linux/amd64 and linux/arm64, log in to the environment's ECR through the ECR API and
-// push them tagged with the git commit; prints each image by digest. Needs AWS credentials.
+// The CycloneDX SBOM of an image built from the source (linux/amd64), written by Trivy:
+// `dagger call sbom --service=backup export --path=backup.cdx.json`. deploy returns the SBOMs of the images it
+// deploys, as sbom/<image>-<commit>.cdx.json.
+func (m *Orders) Sbom(
+	ctx context.Context,
+	// service1, service2 or backup
+	service string,
+) (*dagger.File, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (*dagger.File, error) {
+		f, err := p.SBOM(ctx, service)
+		if err != nil {
+			return nil, err
+		}
+		id, err := f.ID(ctx)
+		return dag.LoadFileFromID(dagger.FileID(id)), err
+	})
+}
+
+// Build the images (service1, service2, backup) for linux/amd64 and linux/arm64, log in to the environment's ECR
+// through the ECR API and push them tagged with the git commit; prints each image by digest. Needs AWS credentials.
+// +cache="never"
 func (m *Orders) Publish(
 	ctx context.Context,
 	// environment: a folder under environments/ (dev, prod, …)
 	env string,
-	// only this service (service1 or service2); default both
+	// only this image (service1, service2 or backup); default all three
 	// +optional
 	service string,
 ) (string, error) {
@@ -133,6 +155,7 @@ func (m *Orders) Publish(
 }
 
 // Show what Terraform would change for the environment (its own state key); nothing changes. Needs AWS credentials.
+// +cache="never"
 func (m *Orders) Plan(
 	ctx context.Context,
 	// environment: a folder under environments/ (dev, prod, …)
@@ -145,6 +168,7 @@ func (m *Orders) Plan(
 }
 
 // Apply terraform/platform for the environment and print its outputs. Needs AWS credentials.
+// +cache="never"
 func (m *Orders) Provision(
 	ctx context.Context,
 	// environment: a folder under environments/ (dev, prod, …)
@@ -153,14 +177,20 @@ func (m *Orders) Provision(
 	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Provision(ctx, env, m.StateBucket) })
 }
 
-// Deploy an environment: provision, mirror the pinned third-party images into ECR, scan and publish both
-// services, install the Helm releases with the Terraform outputs and image digests, smoke-test through the load
-// balancer. On failure says what failed and what was rolled back; on success prints the public URL and the
-// Elastic IPs. Needs AWS credentials.
+// Deploy an environment: provision, mirror the pinned third-party images into ECR, scan and publish service1,
+// service2 and backup (a commit already in ECR is reused), write a CycloneDX SBOM of each, install the Helm releases
+// with the Terraform outputs and image digests, smoke-test through the load balancer. With --tenant: only that
+// tenant, onto the existing environment (no Terraform apply, no mirroring), smoke-tested at <url>/<tenant>. On
+// failure says what failed and what was rolled back. Returns the report (report.txt, also printed) and the SBOMs
+// (sbom/): `dagger call … deploy --env=dev export --path=deploy-dev`. Needs AWS credentials.
+// +cache="never"
 func (m *Orders) Deploy(
 	ctx context.Context,
 	// environment: a folder under environments/ (dev, prod, …)
 	env string,
+	// deploy only this tenant (a namespace of the environment); default the whole environment
+	// +optional
+	tenant string,
 	// HIGH/CRITICAL vulnerabilities (CVE or GHSA ids) accepted for this deploy
 	// +optional
 	acceptVulnerabilities []string,
@@ -174,15 +204,21 @@ func (m *Orders) Deploy(
 	// +optional
 	// +default="15m"
 	timeout string,
-) (string, error) {
-	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) {
-		return p.Deploy(ctx, pipeline.DeployOptions{Env: env, StateBucket: m.StateBucket, AcceptVulnerabilities: acceptVulnerabilities,
-			StepOptions: pipeline.StepOptions{SkipProvision: skipProvision, SkipSmoke: skipSmoke}, Timeout: timeout})
+) (*dagger.Directory, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (*dagger.Directory, error) {
+		d, err := p.Deploy(ctx, pipeline.DeployOptions{Env: env, StateBucket: m.StateBucket, AcceptVulnerabilities: acceptVulnerabilities,
+			StepOptions: pipeline.StepOptions{SkipProvision: skipProvision, SkipSmoke: skipSmoke, Tenant: tenant}, Timeout: timeout})
+		if err != nil {
+			return nil, err
+		}
+		id, err := d.ID(ctx)
+		return dag.LoadDirectoryFromID(dagger.DirectoryID(id)), err
 	})
 }
 
 // Show what deploy would change, without changing it: the Terraform plan, and for each Helm release the
 // difference between the manifests it would apply and what is live. Needs AWS credentials.
+// +cache="never"
 func (m *Orders) Diff(
 	ctx context.Context,
 	// environment: a folder under environments/ (dev, prod, …)
@@ -192,6 +228,7 @@ func (m *Orders) Diff(
 }
 
 // Check the public contract (POST /service1, DELETE /service1/<n>, GET /service2) against any endpoint.
+// +cache="never"
 func (m *Orders) Smoke(
 	ctx context.Context,
 	// base URL, e.g. http://<load balancer>
@@ -221,6 +258,7 @@ func (m *Orders) Up(
 
 // An authenticated tunnel to the environment's MongoDB, through EKS with your AWS credentials:
 // `dagger call db-tunnel --env=dev up --ports=27017:27017`. Needs AWS credentials.
+// +cache="never"
 func (m *Orders) DBTunnel(
 	ctx context.Context,
 	// environment: a folder under environments/ (dev, prod, …)
@@ -236,8 +274,50 @@ func (m *Orders) DBTunnel(
 	})
 }
 
+// Back up the environment's MongoDB now, with the scheduled backup job's image and role, to its backup bucket;
+// prints the backup's key (restore --from takes it). Needs AWS credentials.
+// +cache="never"
+func (m *Orders) Backup(
+	ctx context.Context,
+	// environment: a folder under environments/ (dev, prod, …)
+	env string,
+) (string, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Backup(ctx, env, m.StateBucket) })
+}
+
+// Restore one backup into the environment's MongoDB: drops the live collections and writes the backup's, so it
+// refuses without --replace (orders after the backup are lost). See docs/disaster-recovery.md. Needs AWS
+// credentials.
+// +cache="never"
+func (m *Orders) Restore(
+	ctx context.Context,
+	// environment: a folder under environments/ (dev, prod, …)
+	env string,
+	// the backup: s3://<bucket>/<key>, a key in the environment's backup bucket, or a file name under its prefix
+	from string,
+	// confirm that the live data is replaced (required)
+	// +optional
+	replace bool,
+) (string, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Restore(ctx, env, from, replace, m.StateBucket) })
+}
+
+// Remove one tenant from the environment: uninstall its releases (the environment and other tenants stay).
+// Needs AWS credentials.
+// +cache="never"
+func (m *Orders) RemoveTenant(
+	ctx context.Context,
+	// environment: a folder under environments/ (dev, prod, …)
+	env string,
+	// the tenant deployed with deploy --tenant
+	tenant string,
+) (string, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.RemoveTenant(ctx, env, tenant, m.StateBucket) })
+}
+
 // Uninstall the releases, then destroy the environment's infrastructure (cluster, database volumes, backups).
 // Refuses unless --confirm repeats the environment's name. Needs AWS credentials.
+// +cache="never"
 func (m *Orders) Destroy(
 	ctx context.Context,
 	// environment: a folder under environments/ (dev, prod, …)

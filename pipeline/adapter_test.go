@@ -79,6 +79,38 @@ func TestAdapterIsThin(t *testing.T) {
 	}
 }
 
+// A function that reads or changes live state (it takes an environment or a
+// URL) is never answered from Dagger's function cache: a second backup, deploy
+// or plan must run again, not return the first one's result.
+func TestAdapterLiveFunctionsAreNotCached(t *testing.T) {
+	_, f := parseAdapter(t)
+	live := 0
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Recv == nil || !ast.IsExported(fn.Name.Name) {
+			continue
+		}
+		takesLive := false
+		for _, field := range fn.Type.Params.List {
+			for _, n := range field.Names {
+				if n.Name == "env" || n.Name == "url" {
+					takesLive = true
+				}
+			}
+		}
+		never := fn.Doc != nil && strings.Contains(fn.Doc.Text(), `+cache="never"`)
+		switch {
+		case takesLive && !never:
+			t.Errorf("ci/main.go: %s reaches a live environment but has no +cache=\"never\" in its doc comment", fn.Name.Name)
+		case takesLive:
+			live++
+		}
+	}
+	if live < 11 {
+		t.Errorf("found %d live functions, want at least 11 (publish, plan, provision, deploy, diff, smoke, db-tunnel, backup, restore, remove-tenant, destroy)", live)
+	}
+}
+
 // Every p.<Method>(…) the adapter calls exists on *Pipeline with that many arguments.
 func TestAdapterCallsExist(t *testing.T) {
 	_, f := parseAdapter(t)

@@ -82,5 +82,5 @@ func account(ctx context.Context, cfg aws.Config) (string, error) {
 	return aws.ToString(out.Account), nil
 }
 
-// ecrClient is the ECR API client the login uses.
-func ecrClient(cfg aws.Config) ECRAuthAPI { return ecr.NewFromConfig(cfg) }
+// ecrClient is the ECR API client of the login and the image look-ups.
+func ecrClient(cfg aws.Config) *ecr.Client { return ecr.NewFromConfig(cfg) }

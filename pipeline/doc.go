@@ -5,7 +5,8 @@
 //
 // The logic that needs no engine (environments, image tags and digests, the
 // Terraform commands and outputs, the deployer's arguments, the order of the
-// steps and what is skipped, ECR login, the vulnerability gate, destroy's
-// confirmation) lives in plain functions of this package and is unit-tested;
+// steps and what is skipped, ECR login and image look-up, the vulnerability
+// gate, SBOM names and checks, tenant names, destroy's confirmation) lives in
+// plain functions of this package and is unit-tested;
 // the methods of Pipeline only wire those into containers.
 package pipeline

@@ -8,7 +8,9 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 )
 
 // ECRAuthAPI is the part of the ECR client the login uses.
@@ -61,4 +63,39 @@ func ECRLogin(ctx context.Context, api ECRAuthAPI, registry string) (RegistryAut
 		return RegistryAuth{}, errors.New("ECR login: no registry")
 	}
 	return RegistryAuth{Registry: host, Username: user, Password: pass}, nil
+}
+
+// ECRImagesAPI is the part of the ECR client that looks up a pushed image.
+type ECRImagesAPI interface {
+	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
+}
+
+// FindImage looks up the image tagged tag in the repository (its URL, as in
+// ecr_repository_urls). Tags are immutable, so a commit already pushed is
+// reused by its digest rather than pushed again (which ECR would refuse);
+// found is false when the tag does not exist.
+func FindImage(ctx context.Context, api ECRImagesAPI, repositoryURL, tag string) (ref ImageRef, found bool, err error) {
+	name, err := RepositoryName(repositoryURL)
+	if err != nil {
+		return ImageRef{}, false, err
+	}
+	res, err := api.DescribeImages(ctx, &ecr.DescribeImagesInput{
+		RepositoryName: &name,
+		ImageIds:       []ecrtypes.ImageIdentifier{{ImageTag: &tag}},
+	})
+	var notFound *ecrtypes.ImageNotFoundException
+	if errors.As(err, &notFound) {
+		return ImageRef{}, false, nil
+	}
+	if err != nil {
+		return ImageRef{}, false, fmt.Errorf("look up %s:%s in ECR: %w", repositoryURL, tag, err)
+	}
+	if len(res.ImageDetails) == 0 {
+		return ImageRef{}, false, nil
+	}
+	digest := aws.ToString(res.ImageDetails[0].ImageDigest)
+	if !digestRe.MatchString(digest) {
+		return ImageRef{}, false, fmt.Errorf("ECR image %s:%s has digest %q, not sha256:<64 hex>", repositoryURL, tag, digest)
+	}
+	return ImageRef{Repository: repositoryURL, Tag: tag, Digest: digest}, true, nil
 }

@@ -108,10 +108,32 @@ func (p *Pipeline) serviceImages(service string, platforms []dagger.Platform) ([
 	return out, nil
 }
 
-// Build builds a service for linux/amd64 and linux/arm64 and returns the
-// multi-platform image as an OCI tarball.
+// backupImages builds the backup tool from cmd/backup/Dockerfile for each
+// platform; the context is the repository cut down to BackupContext.
+func (p *Pipeline) backupImages(platforms []dagger.Platform) []*dagger.Container {
+	buildContext := p.dag.Directory().WithDirectory(".", p.src, dagger.DirectoryWithDirectoryOpts{Include: BackupContext})
+	var out []*dagger.Container
+	for _, pl := range platforms {
+		out = append(out, buildContext.DockerBuild(dagger.DirectoryDockerBuildOpts{Dockerfile: BackupDockerfile, Platform: pl}))
+	}
+	return out
+}
+
+// imageVariants builds one of Images for each platform.
+func (p *Pipeline) imageVariants(name string, platforms []dagger.Platform) ([]*dagger.Container, error) {
+	if err := CheckImage(name); err != nil {
+		return nil, err
+	}
+	if name == BackupImage {
+		return p.backupImages(platforms), nil
+	}
+	return p.serviceImages(name, platforms)
+}
+
+// Build builds an image (service1, service2 or backup) for linux/amd64 and
+// linux/arm64 and returns the multi-platform image as an OCI tarball.
 func (p *Pipeline) Build(ctx context.Context, service string) (*dagger.File, error) {
-	variants, err := p.serviceImages(service, Platforms)
+	variants, err := p.imageVariants(service, Platforms)
 	if err != nil {
 		return nil, err
 	}
@@ -169,6 +191,7 @@ func (p *Pipeline) awsEnvironment(ctx context.Context, function, name, bucket st
 		WithMountedCache("/root/.terraform.d/plugin-cache", p.dag.CacheVolume("orders-terraform-plugins")).
 		WithEnvVariable("TF_PLUGIN_CACHE_DIR", "/root/.terraform.d/plugin-cache").
 		WithEnvVariable("TF_IN_AUTOMATION", "1").
+		WithEnvVariable("ORDERS_PIPELINE_RUN", p.runID).
 		WithExec(initArgs)
 	if _, err := stdout(ctx, "terraform init for "+name, ctr); err != nil {
 		return nil, err
@@ -321,250 +344,6 @@ func (p *Pipeline) exportFile(ctx context.Context, file string) (string, error) 
 	return dst, nil
 }
 
-// scan runs Trivy on one platform variant of each service image.
-func (p *Pipeline) scan(ctx context.Context, images map[string][]*dagger.Container, accepted []string) error {
-	for _, s := range Services {
-		p.progress("scan %s: trivy image, HIGH and CRITICAL", s)
-		report, err := stdout(ctx, "trivy image "+s, p.dag.Container().From(TrivyImage).
-			WithMountedCache("/root/.cache/trivy", p.dag.CacheVolume("orders-trivy-db")).
-			WithFile("/image.tar", images[s][0].AsTarball()).
-			WithExec(TrivyArgs("/image.tar")))
-		if err != nil {
-			return err
-		}
-		findings, err := ParseTrivyReport([]byte(report))
-		if err != nil {
-			return fmt.Errorf("scan %s: %w", s, err)
-		}
-		notes, err := VulnerabilityGate(s, findings, accepted)
-		for _, n := range notes {
-			p.progress("%s", n)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// publish pushes both services to ECR tagged with the commit and returns them by digest.
-func (p *Pipeline) publish(ctx context.Context, out *tfoutputs.Outputs, images map[string][]*dagger.Container, tag string, auth RegistryAuth, password *dagger.Secret) (map[string]ImageRef, error) {
-	repos, err := ServiceRepositories(out)
-	if err != nil {
-		return nil, err
-	}
-	refs := map[string]ImageRef{}
-	for _, s := range Services {
-		if images[s] == nil {
-			continue
-		}
-		p.progress("push %s:%s (%v)", repos[s], tag, Platforms)
-		published, err := p.dag.Container().WithRegistryAuth(auth.Registry, auth.Username, password).
-			Publish(ctx, repos[s]+":"+tag, dagger.ContainerPublishOpts{PlatformVariants: images[s]})
-		if err != nil {
-			return nil, fmt.Errorf("push %s: %w", s, err)
-		}
-		ref, err := ParsePublished(published, repos[s], tag)
-		if err != nil {
-			return nil, err
-		}
-		refs[s] = ref
-	}
-	return refs, nil
-}
-
-// buildAll builds every service for every platform.
-func (p *Pipeline) buildAll(ctx context.Context, services []string, platforms []dagger.Platform) (map[string][]*dagger.Container, error) {
-	images := map[string][]*dagger.Container{}
-	for _, s := range services {
-		p.progress("build %s for %v", s, platforms)
-		variants, err := p.serviceImages(s, platforms)
-		if err != nil {
-			return nil, err
-		}
-		for i, v := range variants {
-			if _, err := v.Sync(ctx); err != nil {
-				return nil, fmt.Errorf("build %s for %s: %w", s, platforms[i], err)
-			}
-		}
-		images[s] = variants
-	}
-	return images, nil
-}
-
-// Publish builds the services (one, or both when service is empty) for both
-// platforms and pushes them to the environment's ECR repositories, tagged with
-// the git commit. It returns the references by digest, one per line.
-func (p *Pipeline) Publish(ctx context.Context, env, bucket, service string) (string, error) {
-	services := Services
-	if service != "" {
-		if _, err := ServiceDockerfile(service); err != nil {
-			return "", err
-		}
-		services = []string{service}
-	}
-	run, err := p.awsEnvironment(ctx, "publish", env, bucket)
-	if err != nil {
-		return "", err
-	}
-	_, out, err := p.outputs(ctx, run)
-	if err != nil {
-		return "", err
-	}
-	tag, err := p.gitCommit(ctx)
-	if err != nil {
-		return "", err
-	}
-	auth, password, err := p.registryAuth(ctx, out)
-	if err != nil {
-		return "", err
-	}
-	images, err := p.buildAll(ctx, services, Platforms)
-	if err != nil {
-		return "", err
-	}
-	refs, err := p.publish(ctx, out, images, tag, auth, password)
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	for _, s := range services {
-		fmt.Fprintf(&b, "%s %s\n", s, refs[s])
-	}
-	return b.String(), nil
-}
-
-// DeployOptions are the arguments of Deploy.
-type DeployOptions struct {
-	Env, StateBucket string
-	StepOptions
-	// AcceptVulnerabilities are CVE/GHSA ids of HIGH/CRITICAL findings accepted for this deploy.
-	AcceptVulnerabilities []string
-	// Timeout bounds the releases, rollback included (Go duration).
-	Timeout string
-}
-
-// Deploy provisions the environment, mirrors the third-party images, scans and
-// publishes the services, runs the deployer with the Terraform outputs and the
-// image digests, and runs the smoke test through the load balancer. On failure
-// it says which step failed (the deployer says what it rolled back).
-func (p *Pipeline) Deploy(ctx context.Context, o DeployOptions) (string, error) {
-	accepted, err := ParseAccepted(o.AcceptVulnerabilities)
-	if err != nil {
-		return "", err
-	}
-	run, err := p.awsEnvironment(ctx, "deploy", o.Env, o.StateBucket)
-	if err != nil {
-		return "", err
-	}
-	steps, err := Plan(run.env, ModeDeploy, o.StepOptions)
-	if err != nil {
-		return "", err
-	}
-	tag, err := p.gitCommit(ctx)
-	if err != nil {
-		return "", err
-	}
-	var (
-		out      *tfoutputs.Outputs
-		raw      string
-		auth     RegistryAuth
-		password *dagger.Secret
-		images   map[string][]*dagger.Container
-		refs     map[string]ImageRef
-	)
-	for _, st := range steps {
-		if !st.Runs() {
-			p.progress("%s", st)
-			continue
-		}
-		var err error
-		switch st.Step {
-		case StepProvision:
-			run, err = p.provision(ctx, run)
-		case StepMirror:
-			if raw, out, err = p.outputs(ctx, run); err != nil {
-				break
-			}
-			if auth, password, err = p.registryAuth(ctx, out); err != nil {
-				break
-			}
-			err = p.mirror(ctx, out, auth, password)
-		case StepScan:
-			if images, err = p.buildAll(ctx, Services, Platforms); err != nil {
-				break
-			}
-			err = p.scan(ctx, images, accepted)
-		case StepPublish:
-			if images == nil {
-				if images, err = p.buildAll(ctx, Services, Platforms); err != nil {
-					break
-				}
-			}
-			refs, err = p.publish(ctx, out, images, tag, auth, password)
-		case StepRelease:
-			err = p.release(ctx, run.env, raw, refs, o.Timeout)
-		case StepSmoke:
-			err = p.smoke(ctx, p.aws.withAWS(p.goTool("smoke"), out.Region), PublicURL(out), "10m")
-		default:
-			err = fmt.Errorf("deploy: unexpected step %s", st.Step)
-		}
-		if err != nil {
-			return "", fmt.Errorf("deploy --env=%s failed at step %s: %w", o.Env, st.Step, err)
-		}
-	}
-	return DeploySummary(out, refs), nil
-}
-
-// PublicURL is the address of the load balancer: its first Elastic IP.
-func PublicURL(out *tfoutputs.Outputs) string {
-	if len(out.NLBPublicIPs) == 0 {
-		return ""
-	}
-	return "http://" + out.NLBPublicIPs[0]
-}
-
-// DeploySummary is what deploy prints on success.
-func DeploySummary(out *tfoutputs.Outputs, refs map[string]ImageRef) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "deployed %s (%s, cluster %s)\n", out.Environment, out.Region, out.ClusterName)
-	for _, s := range Services {
-		if r, ok := refs[s]; ok {
-			fmt.Fprintf(&b, "  %s  %s\n", s, r)
-		}
-	}
-	fmt.Fprintf(&b, "public URL:   %s\n", PublicURL(out))
-	fmt.Fprintf(&b, "Elastic IPs:  %s\n", strings.Join(out.NLBPublicIPs, ", "))
-	u := PublicURL(out)
-	fmt.Fprintf(&b, "try:\n  curl -XPOST   %s/service1 -d '{}'\n  curl -XDELETE %s/service1/1\n  curl -XGET    %s/service2\n", u, u, u)
-	return b.String()
-}
-
-// deployer is a container with the deployer and the repository at /src.
-func (p *Pipeline) deployer() *dagger.Container { return p.goTool("deployer") }
-
-// release runs the deployer's apply with the Terraform outputs and image digests.
-func (p *Pipeline) release(ctx context.Context, env *environments.Environment, outputsJSON string, refs map[string]ImageRef, timeout string) error {
-	images := map[string]string{}
-	for s, r := range refs {
-		images[s] = r.String()
-	}
-	req := DeployerRequest{Action: DeployerApply, Env: env.Name, Root: srcDir, OutputsFile: "/work/terraform-outputs.json", Images: images, Timeout: timeout}
-	args, err := req.Args()
-	if err != nil {
-		return err
-	}
-	p.progress("helm releases --env=%s", env.Name)
-	out, err := stdout(ctx, "deployer", p.aws.withAWS(p.deployer(), env.Region).
-		WithNewFile(req.OutputsFile, outputsJSON).
-		WithExec(args))
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(p.log, out)
-	return nil
-}
-
 // smoke runs the contract checker from a container.
 func (p *Pipeline) smoke(ctx context.Context, c *dagger.Container, url, timeout string) error {
 	if url == "" {
@@ -614,12 +393,12 @@ func (p *Pipeline) Diff(ctx context.Context, env, bucket string) (string, error)
 	for s, r := range repos {
 		images[s] = r + ":" + tag
 	}
-	req := DeployerRequest{Action: DeployerDiff, Env: env, Root: srcDir, OutputsFile: "/work/terraform-outputs.json", Images: images}
+	req := DeployerRequest{Action: DeployerDiff, Env: env, Root: srcDir, OutputsFile: outputsFile, Images: images}
 	args, err := req.Args()
 	if err != nil {
 		return "", err
 	}
-	diff, err := stdout(ctx, "deployer diff", p.aws.withAWS(p.deployer(), out.Region).WithNewFile(req.OutputsFile, raw).WithExec(args))
+	diff, err := stdout(ctx, "deployer diff", p.onCluster(out.Region, raw).WithExec(args))
 	if err != nil {
 		return "", err
 	}
@@ -641,13 +420,13 @@ func (p *Pipeline) Destroy(ctx context.Context, env, confirm, bucket string) (st
 		// Nothing (or not all) was provisioned: nothing to uninstall.
 		p.progress("no complete Terraform outputs (%v): skipping the uninstall", err)
 	} else {
-		req := DeployerRequest{Action: DeployerUninstall, Env: env, Root: srcDir, OutputsFile: "/work/terraform-outputs.json"}
+		req := DeployerRequest{Action: DeployerUninstall, Env: env, Root: srcDir, OutputsFile: outputsFile}
 		args, err := req.Args()
 		if err != nil {
 			return "", err
 		}
 		p.progress("uninstall the releases --env=%s (releases their load balancer and volumes)", env)
-		if _, err := stdout(ctx, "deployer uninstall", p.aws.withAWS(p.deployer(), out.Region).WithNewFile(req.OutputsFile, raw).WithExec(args)); err != nil {
+		if _, err := stdout(ctx, "deployer uninstall", p.onCluster(out.Region, raw).WithExec(args)); err != nil {
 			return "", err
 		}
 	}
@@ -666,7 +445,7 @@ func (p *Pipeline) DBTunnel(ctx context.Context, env, bucket string) (*dagger.Se
 	if err != nil {
 		return nil, err
 	}
-	req := DeployerRequest{Action: DeployerTunnel, Env: env, Root: srcDir, OutputsFile: "/work/terraform-outputs.json", Listen: "0.0.0.0:27017"}
+	req := DeployerRequest{Action: DeployerTunnel, Env: env, Root: srcDir, OutputsFile: outputsFile, Listen: "0.0.0.0:27017"}
 	args, err := req.Args()
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"dagger.io/dagger"
 
@@ -44,6 +45,9 @@ type Pipeline struct {
 	aws    awsSecrets
 	commit string
 	log    io.Writer
+	// runID differs on every run: commands that read or change live state
+	// carry it, so the engine never answers them from its cache.
+	runID string
 }
 
 // Open connects to the running Dagger session (inside a module function the
@@ -62,6 +66,7 @@ func Open(ctx context.Context, in Inputs) (*Pipeline, error) {
 		src:    dag.LoadDirectoryFromID(dagger.DirectoryID(in.SourceID)),
 		commit: in.Commit,
 		log:    in.Log,
+		runID:  time.Now().UTC().Format(time.RFC3339Nano),
 	}
 	if p.log == nil {
 		p.log = os.Stderr

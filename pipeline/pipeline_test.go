@@ -45,6 +45,8 @@ func outputsJSON(t *testing.T, mutate func(map[string]any)) []byte {
 		"backup_bucket": "orders-dev-backups", "mongodb_namespace": "mongodb",
 		"mongodb_root_secret_arn": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:root",
 		"mongodb_app_secret_arn":  "arn:aws:secretsmanager:eu-central-1:123456789012:secret:app",
+		// no domain: the three are empty together
+		"domain_name": "", "edge_certificate_arn": "", "route53_zone_id": "",
 	}
 	if mutate != nil {
 		mutate(v)
@@ -79,11 +81,17 @@ func TestPlanSteps(t *testing.T) {
 		wantErr string
 	}{
 		{name: "deploy runs everything, scan before publish", env: devEnv, mode: ModeDeploy,
-			want: "provision mirror scan publish release smoke"},
+			want: "provision mirror scan publish sbom release smoke"},
 		{name: "deploy without provision", env: devEnv, mode: ModeDeploy, opts: StepOptions{SkipProvision: true},
-			want: "provision (skipped: --skip-provision) mirror scan publish release smoke"},
+			want: "provision (skipped: --skip-provision) mirror scan publish sbom release smoke"},
 		{name: "deploy without smoke", env: devEnv, mode: ModeDeploy, opts: StepOptions{SkipSmoke: true},
-			want: "provision mirror scan publish release smoke (skipped: --skip-smoke)"},
+			want: "provision mirror scan publish sbom release smoke (skipped: --skip-smoke)"},
+		{name: "tenant deploy needs the environment: no apply, no mirror", env: devEnv, mode: ModeDeploy, opts: StepOptions{Tenant: "acme"},
+			want: "provision (skipped: tenant deploy: the environment must exist (dagger call deploy --env=dev does this)) mirror (skipped: tenant deploy: the environment must exist (dagger call deploy --env=dev does this)) scan publish sbom release smoke"},
+		{name: "tenant deploy still scans", env: devEnv, mode: ModeDeploy, opts: StepOptions{Tenant: "acme", SkipProvision: true, SkipSmoke: true},
+			want: "provision (skipped: tenant deploy: the environment must exist (dagger call deploy --env=dev does this)) mirror (skipped: tenant deploy: the environment must exist (dagger call deploy --env=dev does this)) scan publish sbom release smoke (skipped: --skip-smoke)"},
+		{name: "bad tenant name", env: devEnv, mode: ModeDeploy, opts: StepOptions{Tenant: "Acme Corp"}, wantErr: `--tenant="Acme Corp"`},
+		{name: "tenant only for deploy", env: devEnv, mode: ModeDestroy, opts: StepOptions{Tenant: "acme"}, wantErr: "--tenant applies to deploy only"},
 		{name: "diff is plan-only", env: devEnv, mode: ModeDiff,
 			want: "plan publish (skipped: diff compares against images of the current commit, without pushing) diff"},
 		{name: "destroy uninstalls first", env: devEnv, mode: ModeDestroy, want: "uninstall destroy"},
@@ -376,6 +384,7 @@ func TestVulnerabilityGate(t *testing.T) {
 
 func TestDeployerArgs(t *testing.T) {
 	images := map[string]string{"service2": "r/s2@sha256:2", "service1": "r/s1@sha256:1"}
+	withBackup := map[string]string{"service2": "r/s2@sha256:2", "backup": "r/b@sha256:3", "service1": "r/s1@sha256:1"}
 	tests := []struct {
 		name    string
 		req     DeployerRequest
@@ -396,6 +405,28 @@ func TestDeployerArgs(t *testing.T) {
 		{name: "both targets", req: DeployerRequest{Action: DeployerUninstall, Env: "dev", Root: "/src", OutputsFile: "/o", Kubeconfig: "/k"}, wantErr: "exactly one"},
 		{name: "no target", req: DeployerRequest{Action: DeployerUninstall, Env: "dev", Root: "/src"}, wantErr: "exactly one"},
 		{name: "unknown action", req: DeployerRequest{Action: "install", Env: "dev", Root: "/src", OutputsFile: "/o"}, wantErr: "unknown deployer action"},
+		{name: "apply with the backup image", req: DeployerRequest{Action: DeployerApply, Env: "dev", Root: "/src", OutputsFile: "/o", Images: withBackup, Timeout: "15m"},
+			want: "deployer apply -env dev -root /src -terraform-outputs /o -image backup=r/b@sha256:3 -image service1=r/s1@sha256:1 -image service2=r/s2@sha256:2 -timeout 15m"},
+		{name: "apply one tenant", req: DeployerRequest{Action: DeployerApply, Env: "dev", Root: "/src", OutputsFile: "/o", Images: images, Tenant: "acme", Timeout: "15m"},
+			want: "deployer apply -env dev -root /src -terraform-outputs /o -image service1=r/s1@sha256:1 -image service2=r/s2@sha256:2 -tenant acme -timeout 15m"},
+		{name: "unknown image name", req: DeployerRequest{Action: DeployerApply, Env: "dev", Root: "/src", OutputsFile: "/o", Images: map[string]string{"service1": "a", "service2": "b", "service3": "c"}},
+			wantErr: `unknown image "service3" (known: service1, service2, backup)`},
+		{name: "uninstall one tenant", req: DeployerRequest{Action: DeployerUninstall, Env: "dev", Root: "/src", OutputsFile: "/o", Tenant: "acme"},
+			want: "deployer uninstall -env dev -root /src -terraform-outputs /o -tenant acme"},
+		{name: "bad tenant", req: DeployerRequest{Action: DeployerUninstall, Env: "dev", Root: "/src", OutputsFile: "/o", Tenant: "-acme"}, wantErr: `--tenant="-acme"`},
+		{name: "tenant upper case", req: DeployerRequest{Action: DeployerUninstall, Env: "dev", Root: "/src", OutputsFile: "/o", Tenant: "Acme"}, wantErr: "lower-case"},
+		{name: "reserved tenant", req: DeployerRequest{Action: DeployerApply, Env: "dev", Root: "/src", OutputsFile: "/o", Images: images, Tenant: "service1"}, wantErr: `tenant name "service1" is reserved`},
+		{name: "tenant on backup", req: DeployerRequest{Action: DeployerBackup, Env: "dev", Root: "/src", OutputsFile: "/o", Tenant: "acme"}, wantErr: "--tenant applies to apply and uninstall only"},
+		{name: "backup", req: DeployerRequest{Action: DeployerBackup, Env: "dev", Root: "/src", OutputsFile: "/o"},
+			want: "deployer backup -env dev -root /src -terraform-outputs /o"},
+		{name: "restore a key", req: DeployerRequest{Action: DeployerRestore, Env: "dev", Root: "/src", OutputsFile: "/o", From: "dev/DevOpsAssignment-20261127T010000Z.jsonl.gz", Replace: true},
+			want: "deployer restore -env dev -root /src -terraform-outputs /o -from dev/DevOpsAssignment-20261127T010000Z.jsonl.gz -replace"},
+		{name: "restore an s3 URL", req: DeployerRequest{Action: DeployerRestore, Env: "dev", Root: "/src", OutputsFile: "/o", From: "s3://b/dev/x.jsonl.gz", Replace: true},
+			want: "deployer restore -env dev -root /src -terraform-outputs /o -from s3://b/dev/x.jsonl.gz -replace"},
+		{name: "restore without --replace is refused", req: DeployerRequest{Action: DeployerRestore, Env: "dev", Root: "/src", OutputsFile: "/o", From: "s3://b/dev/x.jsonl.gz"}, wantErr: "restore --env=dev: --replace is required"},
+		{name: "restore needs --from", req: DeployerRequest{Action: DeployerRestore, Env: "dev", Root: "/src", OutputsFile: "/o", Replace: true}, wantErr: "--from is required"},
+		{name: "restore --from is not a flag", req: DeployerRequest{Action: DeployerRestore, Env: "dev", Root: "/src", OutputsFile: "/o", From: "-replace", Replace: true}, wantErr: "not a backup key"},
+		{name: "restore --from without spaces", req: DeployerRequest{Action: DeployerRestore, Env: "dev", Root: "/src", OutputsFile: "/o", From: "a b", Replace: true}, wantErr: "not a backup key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -440,11 +471,31 @@ func TestK3sScriptImportsEveryService(t *testing.T) {
 
 func TestDeploySummary(t *testing.T) {
 	out := devOutputs(t)
-	s := DeploySummary(out, map[string]ImageRef{"service1": {Repository: "r/s1", Digest: "sha256:1"}})
-	for _, want := range []string{"public URL:   http://198.51.100.1", "Elastic IPs:  198.51.100.1, 198.51.100.2", "service1  r/s1@sha256:1", "curl -XGET    http://198.51.100.1/service2"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("summary lacks %q:\n%s", want, s)
-		}
+	refs := map[string]ImageRef{"service1": {Repository: "r/s1", Digest: "sha256:1"}, "backup": {Repository: "r/b", Digest: "sha256:3"}}
+	sboms := []SBOMSummary{{File: "service1-abc.cdx.json", SpecVersion: "1.6", Components: 42}}
+	tests := []struct {
+		name, tenant string
+		want, not    []string
+	}{
+		{name: "environment", want: []string{"deployed dev (eu-central-1, cluster orders-dev)", "public URL:   http://198.51.100.1\n", "Elastic IPs:  198.51.100.1, 198.51.100.2",
+			"service1  r/s1@sha256:1", "backup    r/b@sha256:3", "sbom/service1-abc.cdx.json (CycloneDX 1.6, 42 components)", "curl -XGET    http://198.51.100.1/service2"}},
+		{name: "tenant", tenant: "acme", want: []string{"deployed tenant acme to dev", "public URL:   http://198.51.100.1/acme\n", "curl -XPOST   http://198.51.100.1/acme/service1"},
+			not: []string{"curl -XGET    http://198.51.100.1/service2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := DeploySummary(out, tt.tenant, refs, sboms)
+			for _, want := range tt.want {
+				if !strings.Contains(s, want) {
+					t.Errorf("summary lacks %q:\n%s", want, s)
+				}
+			}
+			for _, not := range tt.not {
+				if strings.Contains(s, not) {
+					t.Errorf("summary has %q:\n%s", not, s)
+				}
+			}
+		})
 	}
 }
 

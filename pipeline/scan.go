@@ -12,11 +12,23 @@ import (
 // TrivyImage scans the service images (the version the tests build, pinned).
 const TrivyImage = "aquasec/trivy:0.74.0"
 
-// TrivyArgs scans an image tarball for vulnerabilities of severity HIGH and
-// CRITICAL and writes the JSON report to stdout. The exit code stays 0: the
-// gate (VulnerabilityGate) decides, so accepted findings can be named.
-func TrivyArgs(tarball string) []string {
-	return []string{"trivy", "image", "--quiet", "--input", tarball,
+// ImageLayout is where an image tarball is unpacked for Trivy.
+const ImageLayout = "/image"
+
+// UnpackImage are the commands that unpack an image tarball (Dagger's
+// AsTarball: an OCI image layout) into dir. Trivy's --input reads a Docker
+// archive (manifest.json) or an OCI layout directory, not an OCI layout
+// tarball (aquasecurity/trivy#5136), so every scan and SBOM reads the directory.
+func UnpackImage(tarball, dir string) [][]string {
+	return [][]string{{"mkdir", "-p", dir}, {"tar", "-xf", tarball, "-C", dir}}
+}
+
+// TrivyArgs scans an unpacked image (UnpackImage) for vulnerabilities of
+// severity HIGH and CRITICAL and writes the JSON report to stdout. The exit
+// code stays 0: the gate (VulnerabilityGate) decides, so accepted findings can
+// be named.
+func TrivyArgs(layout string) []string {
+	return []string{"trivy", "image", "--quiet", "--input", layout,
 		"--scanners", "vuln", "--severity", "HIGH,CRITICAL", "--format", "json", "--exit-code", "0"}
 }
 

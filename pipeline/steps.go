@@ -15,7 +15,8 @@ const (
 	StepPlan      Step = "plan"      // terraform plan, nothing changes
 	StepMirror    Step = "mirror"    // copy the pinned third-party images into ECR
 	StepScan      Step = "scan"      // Trivy image scan: HIGH/CRITICAL stop the run unless accepted, before anything is pushed
-	StepPublish   Step = "publish"   // build both services for both platforms, push to ECR by commit tag
+	StepPublish   Step = "publish"   // push the images (both services, backup) for both platforms to ECR by commit tag, unless that tag is there
+	StepSBOM      Step = "sbom"      // a CycloneDX SBOM of each image deployed, from Trivy
 	StepBuild     Step = "build"     // build both services for the local cluster
 	StepCluster   Step = "cluster"   // start k3s as a Dagger service and import the images
 	StepRelease   Step = "release"   // the deployer installs or upgrades the Helm releases (rolls back on failure)
@@ -44,6 +45,9 @@ type StepOptions struct {
 	SkipSmoke bool
 	// SkipScan leaves out the image vulnerability gate (never in CI: see the workflows).
 	SkipScan bool
+	// Tenant deploys one tenant onto the existing environment: no Terraform
+	// apply and no mirroring (the environment's own deploy does both).
+	Tenant string
 }
 
 // PlannedStep is a step with the reason it is skipped, if it is.
@@ -77,6 +81,9 @@ func Plan(env *environments.Environment, mode Mode, opts StepOptions) ([]Planned
 		}
 		return ""
 	}
+	if opts.Tenant != "" && mode != ModeDeploy {
+		return nil, fmt.Errorf("%s: --tenant applies to deploy only", mode)
+	}
 	switch mode {
 	case ModeDeploy, ModeDiff, ModeDestroy:
 		if !env.AWS {
@@ -91,11 +98,23 @@ func Plan(env *environments.Environment, mode Mode, opts StepOptions) ([]Planned
 	}
 	switch mode {
 	case ModeDeploy:
+		environmentOnly := ""
+		if opts.Tenant != "" {
+			if err := CheckTenant(opts.Tenant); err != nil {
+				return nil, err
+			}
+			environmentOnly = fmt.Sprintf("tenant deploy: the environment must exist (dagger call deploy --env=%s does this)", env.Name)
+		}
+		provisionSkipped := environmentOnly
+		if provisionSkipped == "" {
+			provisionSkipped = when(opts.SkipProvision, "--skip-provision")
+		}
 		return []PlannedStep{
-			step(StepProvision, when(opts.SkipProvision, "--skip-provision")),
-			step(StepMirror, ""),
+			step(StepProvision, provisionSkipped),
+			step(StepMirror, environmentOnly),
 			step(StepScan, when(opts.SkipScan, "--skip-scan")),
 			step(StepPublish, ""),
+			step(StepSBOM, ""),
 			step(StepRelease, ""),
 			step(StepSmoke, when(opts.SkipSmoke, "--skip-smoke")),
 		}, nil
