@@ -332,7 +332,7 @@ func (p *Pipeline) thirdPartyImages(ctx context.Context) ([]ThirdPartyImage, err
 	for _, img := range u.Images {
 		images = append(images, ThirdPartyImage{Source: img.Source, ECRRepository: img.ECRRepository})
 	}
-	return append(images, EnvoyImages...), nil
+	return append(images, EnvoyImages()...), nil
 }
 
 // exportFile copies one file of the source to a temporary local path.

@@ -2,8 +2,8 @@ package pipeline
 
 import (
 	"fmt"
-	"strings"
 
+	"github.com/orders-platform/orders/internal/charts"
 	"github.com/orders-platform/orders/internal/tfoutputs"
 )
 
@@ -16,14 +16,14 @@ type ThirdPartyImage struct {
 	ECRRepository string // e.g. mirror/mongodb
 }
 
-// EnvoyImages are the images of Envoy Gateway v1.9.1, the version the deployer
-// installs: its controller, and the defaults it runs the proxies and the rate
-// limiter with (api/v1alpha1 DefaultEnvoyProxyImage and DefaultRateLimitImage of
-// github.com/envoyproxy/gateway v1.9.1). Change them with the Envoy Gateway version.
-var EnvoyImages = []ThirdPartyImage{
-	{Source: "docker.io/envoyproxy/gateway:v1.9.1", ECRRepository: "mirror/envoy-gateway"},
-	{Source: "docker.io/envoyproxy/envoy:distroless-v1.39.1@sha256:eb2c01c13125d1629637cb4e4cce7207009fb7cc2c8027f9742758549d15b6f4", ECRRepository: "mirror/envoy"},
-	{Source: "docker.io/envoyproxy/ratelimit:8fe6ea42@sha256:a61547259607d40aff153050c2a87873ca1676d1d9f5f06937d412000dcc2df1", ECRRepository: "mirror/envoy-ratelimit"},
+// EnvoyImages are Envoy Gateway's images (internal/charts: the deployer points the
+// envoy-gateway add-on at their mirrors).
+func EnvoyImages() []ThirdPartyImage {
+	var out []ThirdPartyImage
+	for _, img := range charts.EnvoyGatewayImages {
+		out = append(out, ThirdPartyImage{Source: img.Source, ECRRepository: img.ECRRepository})
+	}
+	return out
 }
 
 // Mirror is one copy: pull Source, push to Target.
@@ -37,9 +37,9 @@ type Mirror struct {
 func MirrorPlan(images []ThirdPartyImage, out *tfoutputs.Outputs) ([]Mirror, error) {
 	var plan []Mirror
 	for _, img := range images {
-		tag, err := sourceTag(img.Source)
+		tag, err := charts.SourceTag(img.Source)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("mirror: %w", err)
 		}
 		repo, err := out.RepositoryURL(img.ECRRepository)
 		if err != nil {
@@ -48,18 +48,4 @@ func MirrorPlan(images []ThirdPartyImage, out *tfoutputs.Outputs) ([]Mirror, err
 		plan = append(plan, Mirror{Source: img.Source, Target: repo + ":" + tag})
 	}
 	return plan, nil
-}
-
-// sourceTag is the tag of an image reference (name:tag or name:tag@digest).
-func sourceTag(ref string) (string, error) {
-	name := ref
-	if at := strings.Index(name, "@"); at >= 0 {
-		name = name[:at]
-	}
-	slash := strings.LastIndex(name, "/")
-	colon := strings.LastIndex(name, ":")
-	if colon <= slash || colon == len(name)-1 {
-		return "", fmt.Errorf("mirror %s: the image has no tag (mirrors keep the source's tag)", ref)
-	}
-	return name[colon+1:], nil
 }

@@ -14,6 +14,7 @@ import (
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/orders-platform/orders/internal/charts"
 	"github.com/orders-platform/orders/internal/environments"
 	"github.com/orders-platform/orders/internal/tfoutputs"
 )
@@ -184,14 +185,14 @@ func TestMirrorPlan(t *testing.T) {
 	out := devOutputs(t)
 	plan, err := MirrorPlan([]ThirdPartyImage{
 		{Source: "docker.io/bitnamilegacy/mongodb:8.0.13-debian-12-r0", ECRRepository: "mirror/mongodb"},
-		EnvoyImages[1],
+		EnvoyImages()[1],
 	}, out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []Mirror{
 		{Source: "docker.io/bitnamilegacy/mongodb:8.0.13-debian-12-r0", Target: registry + "/orders-dev/mirror/mongodb:8.0.13-debian-12-r0"},
-		{Source: EnvoyImages[1].Source, Target: registry + "/orders-dev/mirror/envoy:distroless-v1.39.1"},
+		{Source: EnvoyImages()[1].Source, Target: registry + "/orders-dev/mirror/envoy:distroless-v1.39.1"},
 	}
 	if !reflect.DeepEqual(plan, want) {
 		t.Errorf("plan = %+v\nwant %+v", plan, want)
@@ -501,11 +502,11 @@ func TestDeploySummary(t *testing.T) {
 
 // Every image the mirror step copies has a repository in terraform/platform's ecr_repositories.
 func TestEnvoyImagesHaveMirrors(t *testing.T) {
-	for _, img := range EnvoyImages {
+	for _, img := range EnvoyImages() {
 		if !strings.HasPrefix(img.ECRRepository, "mirror/") {
 			t.Errorf("%s: %s is not a mirror repository", img.Source, img.ECRRepository)
 		}
-		if _, err := sourceTag(img.Source); err != nil {
+		if _, err := charts.SourceTag(img.Source); err != nil {
 			t.Error(err)
 		}
 	}

@@ -638,6 +638,12 @@ func imageValues(name string, i Image, in Inputs, aws bool) (string, map[string]
 // addonDeployValues are an add-on's values from Terraform outputs, or why the
 // add-on is skipped.
 func addonDeployValues(name string, in Inputs) (map[string]any, string, error) {
+	if name == "envoy-gateway" {
+		if in.SkipAddons {
+			return map[string]any{}, "", nil
+		}
+		return envoyGatewayMirrors(in.Outputs)
+	}
 	needsOutputs := map[string]string{
 		"aws-load-balancer-controller": "cluster name, region, VPC",
 		"cluster-autoscaler":           "cluster name, region",
@@ -669,6 +675,30 @@ func addonDeployValues(name string, in Inputs) (map[string]any, string, error) {
 		// txtOwnerId marks the records this cluster owns, so it never deletes another's.
 		return map[string]any{"domainFilters": []any{o.DomainName}, "txtOwnerId": o.ClusterName}, "", nil
 	}
+}
+
+// envoyGatewayMirrors points Envoy Gateway's controller, proxies and rate limiter at
+// the environment's ECR mirrors (the pipeline's mirror step fills them), so an AWS
+// cluster never pulls them from a public registry. Off AWS: the chart's defaults.
+func envoyGatewayMirrors(o *tfoutputs.Outputs) (map[string]any, string, error) {
+	vals := map[string]any{}
+	if o == nil {
+		return vals, "", nil
+	}
+	for _, img := range charts.EnvoyGatewayImages {
+		repo, err := o.RepositoryURL(img.ECRRepository)
+		if err != nil {
+			return nil, "", fmt.Errorf("add-on envoy-gateway: mirror of %s: %w", img.Source, err)
+		}
+		ref, err := img.MirrorReference(repo)
+		if err != nil {
+			return nil, "", fmt.Errorf("add-on envoy-gateway: %w", err)
+		}
+		path := strings.Split(img.ValuesKey, ".")
+		leaf := map[string]any{path[len(path)-1]: ref}
+		vals = charts.MergeValues(vals, nested(path[:len(path)-1], leaf))
+	}
+	return vals, "", nil
 }
 
 // splitRepository splits an ECR repository URL "<host>/<path>" (no scheme, no tag).

@@ -45,7 +45,9 @@ func fakeOutputs(env string, azs int) *tfoutputs.Outputs {
 		ECRRepositoryURLs: map[string]string{
 			"service1": reg + "/orders-" + env + "/service1", "service2": reg + "/orders-" + env + "/service2",
 			"mirror/mongodb": reg + "/orders-" + env + "/mirror/mongodb", "mirror/mongodb-exporter": reg + "/orders-" + env + "/mirror/mongodb-exporter",
-			"backup": reg + "/orders-" + env + "/backup",
+			"backup":               reg + "/orders-" + env + "/backup",
+			"mirror/envoy-gateway": reg + "/orders-" + env + "/mirror/envoy-gateway", "mirror/envoy": reg + "/orders-" + env + "/mirror/envoy",
+			"mirror/envoy-ratelimit": reg + "/orders-" + env + "/mirror/envoy-ratelimit",
 		},
 		BackupBucket: "orders-" + env + "-mongodb-backups-123456789012-eu-central-1",
 	}
@@ -654,6 +656,7 @@ func TestPlanDomainAndAddonValues(t *testing.T) {
 		domain      bool
 		skipAddons  bool
 		noOutputs   bool
+		noMirror    bool
 		want        map[string]any
 		wantSkip    string
 		wantErr     string
@@ -668,12 +671,24 @@ func TestPlanDomainAndAddonValues(t *testing.T) {
 		{name: "an add-on without deploy-time values", addon: "metrics-server", want: map[string]any{}},
 		{name: "cluster-autoscaler without outputs", addon: "cluster-autoscaler", noOutputs: true, wantErr: "add-on cluster-autoscaler needs the Terraform outputs (cluster name, region) of environment dev"},
 		{name: "external-dns without outputs, add-ons skipped", addon: "external-dns", noOutputs: true, skipAddons: true, want: map[string]any{}},
+		{name: "envoy-gateway from the ECR mirrors, by their immutable tags", addon: "envoy-gateway",
+			want: map[string]any{"global": map[string]any{"images": map[string]any{
+				"envoyGateway": map[string]any{"image": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/mirror/envoy-gateway:v1.9.1"},
+				"envoyProxy":   map[string]any{"image": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/mirror/envoy:distroless-v1.39.1"},
+				"ratelimit":    map[string]any{"image": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/mirror/envoy-ratelimit:8fe6ea42"},
+			}}}},
+		{name: "envoy-gateway off AWS: the chart's own images", addon: "envoy-gateway", noOutputs: true, want: map[string]any{}},
+		{name: "envoy-gateway without its mirror repository", addon: "envoy-gateway", noMirror: true,
+			wantErr: `add-on envoy-gateway: mirror of docker.io/envoyproxy/envoy:distroless-v1.39.1@sha256:`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := awsInputs("dev", 2)
 			in.SkipAddons = tc.skipAddons
 			if tc.domain {
 				in.Outputs.DomainName = "orders.example.com"
+			}
+			if tc.noMirror {
+				delete(in.Outputs.ECRRepositoryURLs, "mirror/envoy")
 			}
 			if tc.noOutputs {
 				in.Outputs = nil
@@ -921,4 +936,21 @@ func asJSONValue(v any) any {
 	var out any
 	_ = json.Unmarshal(b, &out)
 	return out
+}
+
+// The envoy-gateway add-on installs the Envoy Gateway release whose images are mirrored.
+func TestEnvoyGatewayAddonMatchesMirroredImages(t *testing.T) {
+	addons, err := ReadAddons(filepath.Join(repoRoot(t), "charts", "addons.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addons {
+		if a.Name == "envoy-gateway" {
+			if a.Chart.Version != charts.EnvoyGatewayVersion {
+				t.Errorf("charts/addons.yaml installs envoy-gateway %s, the mirrored images are of %s (internal/charts/envoy.go)", a.Chart.Version, charts.EnvoyGatewayVersion)
+			}
+			return
+		}
+	}
+	t.Error("charts/addons.yaml has no envoy-gateway add-on")
 }
