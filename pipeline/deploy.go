@@ -404,19 +404,35 @@ func (p *Pipeline) deployStep(ctx context.Context, d *deployment, step Step, acc
 	case StepRelease:
 		return p.release(ctx, d.run.env, d.raw, d.refs, d.o.Timeout, d.o.Tenant)
 	case StepSmoke:
-		return p.smoke(ctx, p.aws.withAWS(p.goTool("smoke"), d.out.Region), TenantURL(d.out, d.o.Tenant), "10m")
+		return p.smoke(ctx, p.aws.withAWS(p.goTool("smoke"), d.out.Region), "10m", SmokeArgs(d.out, d.o.Tenant)...)
 	default:
 		return fmt.Errorf("unexpected step %s", step)
 	}
 	return nil
 }
 
-// PublicURL is the address of the load balancer: its first Elastic IP.
+// PublicURL is where the environment answers: https://<domain> when it has one,
+// else the load balancer's first Elastic IP over HTTP.
 func PublicURL(out *tfoutputs.Outputs) string {
+	if out.DomainName != "" {
+		return "https://" + out.DomainName
+	}
 	if len(out.NLBPublicIPs) == 0 {
 		return ""
 	}
 	return "http://" + out.NLBPublicIPs[0]
+}
+
+// SmokeArgs are the smoke test's arguments after a deploy: the public URL of the
+// environment or tenant and, with a domain, -connect-to the first Elastic IP, so the
+// check does not depend on the DNS record external-dns has only just written (nor on
+// a resolver caching its absence).
+func SmokeArgs(out *tfoutputs.Outputs, tenant string) []string {
+	args := []string{"-url", TenantURL(out, tenant)}
+	if out.DomainName != "" && len(out.NLBPublicIPs) > 0 {
+		args = append(args, "-connect-to", out.NLBPublicIPs[0])
+	}
+	return args
 }
 
 // TenantURL is where a tenant's contract is served: <public URL>/<tenant>; the

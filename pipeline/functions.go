@@ -345,12 +345,13 @@ func (p *Pipeline) exportFile(ctx context.Context, file string) (string, error) 
 }
 
 // smoke runs the contract checker from a container.
-func (p *Pipeline) smoke(ctx context.Context, c *dagger.Container, url, timeout string) error {
-	if url == "" {
+func (p *Pipeline) smoke(ctx context.Context, c *dagger.Container, timeout string, args ...string) error {
+	if len(args) < 2 || args[0] != "-url" || args[1] == "" {
 		return errors.New("smoke: no URL")
 	}
-	p.progress("smoke %s", url)
-	out, err := stdout(ctx, "smoke "+url, c.WithExec([]string{"smoke", "-url", url, "-timeout", timeout}))
+	url := args[1]
+	p.progress("smoke %s", strings.Join(args, " "))
+	out, err := stdout(ctx, "smoke "+url, c.WithExec(append([]string{"smoke", "-timeout", timeout}, args...)))
 	if err != nil {
 		return err
 	}

@@ -511,3 +511,33 @@ func TestEnvoyImagesHaveMirrors(t *testing.T) {
 		}
 	}
 }
+
+// With a domain the public URL is https://<domain> and the smoke test connects to the
+// first Elastic IP (DNS may not answer yet); without one, plain HTTP on that IP.
+func TestPublicURLAndSmokeArgs(t *testing.T) {
+	base := func() *tfoutputs.Outputs {
+		return &tfoutputs.Outputs{NLBPublicIPs: []string{"198.51.100.1", "198.51.100.2"}}
+	}
+	withDomain := base()
+	withDomain.DomainName = "orders.example.com"
+	for _, tc := range []struct {
+		name   string
+		out    *tfoutputs.Outputs
+		tenant string
+		url    string
+		args   string
+	}{
+		{"no domain", base(), "", "http://198.51.100.1", "-url http://198.51.100.1"},
+		{"no domain, tenant", base(), "pr-7", "http://198.51.100.1", "-url http://198.51.100.1/pr-7"},
+		{"domain", withDomain, "", "https://orders.example.com", "-url https://orders.example.com -connect-to 198.51.100.1"},
+		{"domain, tenant", withDomain, "acme", "https://orders.example.com", "-url https://orders.example.com/acme -connect-to 198.51.100.1"},
+		{"no address yet", &tfoutputs.Outputs{}, "", "", "-url "},
+	} {
+		if got := PublicURL(tc.out); got != tc.url {
+			t.Errorf("%s: PublicURL = %q, want %q", tc.name, got, tc.url)
+		}
+		if got := strings.Join(SmokeArgs(tc.out, tc.tenant), " "); got != tc.args {
+			t.Errorf("%s: SmokeArgs = %q, want %q", tc.name, got, tc.args)
+		}
+	}
+}

@@ -106,7 +106,7 @@ func (p *Pipeline) Up(ctx context.Context, skipSmoke bool) (*dagger.Service, err
 			}
 			fmt.Fprint(p.log, out)
 		case StepSmoke:
-			if err := p.smoke(ctx, p.goTool("smoke").WithServiceBinding("k3s", k3s), "http://k3s", "5m"); err != nil {
+			if err := p.smoke(ctx, p.goTool("smoke").WithServiceBinding("k3s", k3s), "5m", "-url", "http://k3s"); err != nil {
 				return nil, fmt.Errorf("up failed at step smoke: %w", err)
 			}
 		default:

@@ -4,6 +4,7 @@
 //
 //	smoke -url http://<load balancer>
 //	MONGODB_URL=mongodb://… smoke -url http://127.0.0.1:8080   # also check the data side
+//	smoke -url https://orders.example.com -connect-to 198.51.100.1  # before DNS answers
 //
 // The connection string is read from the environment, never from a flag, so
 // that its password stays out of process listings and shell history.
@@ -14,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -32,6 +34,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	base := fs.String("url", "", "public base URL, e.g. http://<load balancer> (required)")
 	database := fs.String("database", "DevOpsAssignment", "database to check when MONGODB_URL is set")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
+	connectTo := fs.String("connect-to", "", "connect to this address instead of resolving the URL's host (TLS and Host stay the URL's), e.g. the load balancer's IP while DNS is not there yet")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -42,7 +45,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 
-	cfg := smoke.Config{BaseURL: *base, Client: &http.Client{Timeout: 15 * time.Second}}
+	if *connectTo != "" && net.ParseIP(*connectTo) == nil {
+		fmt.Fprintf(stderr, "smoke: -connect-to must be an IP address, got %q\n", *connectTo)
+		return 2
+	}
+	cfg := smoke.Config{BaseURL: *base, Client: &http.Client{Timeout: 15 * time.Second, Transport: transport(*connectTo)}}
 	if uri := os.Getenv("MONGODB_URL"); uri != "" {
 		store, err := smoke.OpenMongo(ctx, uri, *database)
 		if err != nil {
@@ -58,4 +65,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// transport dials connectTo (same port) for every request when it is set: the check
+// then reaches the load balancer even where DNS has no record for the name yet, or a
+// resolver still caches its absence; the URL's host stays the TLS name and Host header.
+func transport(connectTo string) http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	if connectTo == "" {
+		return t
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		return dialer.DialContext(ctx, network, net.JoinHostPort(connectTo, port))
+	}
+	return t
 }
