@@ -26,10 +26,14 @@ cluster_log_retention_days           = 90
 # One on-demand node per AZ; the cluster autoscaler may grow to two per AZ.
 node_instance_types = ["t3.medium"]
 node_capacity_type  = "ON_DEMAND"
-node_min_size       = 3
-node_desired_size   = 3
-node_max_size       = 6
 node_disk_size_gb   = 30
+
+# One node group per AZ (sizes per group): 3 to 6 nodes in all, and a MongoDB member
+# whose node is lost gets a new node in its own zone, where its volume is.
+node_group_per_az = true
+node_min_size     = 1
+node_desired_size = 1
+node_max_size     = 2
 
 # Container and node logs (CloudWatch, KMS-encrypted).
 container_log_retention_days = 30

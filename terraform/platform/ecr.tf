@@ -52,7 +52,7 @@ module "ecr" {
   # Repository policy: the deploy role pushes, the nodes pull. Nobody else,
   # and never anyone outside the account.
   repository_read_write_access_arns = [data.aws_iam_role.deploy.arn]
-  repository_read_access_arns       = [module.eks.eks_managed_node_groups["default"].iam_role_arn]
+  repository_read_access_arns       = [for group in module.eks.eks_managed_node_groups : group.iam_role_arn]
 
   create_lifecycle_policy     = true
   repository_lifecycle_policy = local.ecr_lifecycle_policy

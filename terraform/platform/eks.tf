@@ -161,16 +161,16 @@ module "eks" {
   }
 
   eks_managed_node_groups = {
-    default = {
-      name = "${local.name}-default"
+    for group, subnets in local.node_groups : group => {
+      name = "${local.name}-${group}"
 
       # Amazon Linux 2023 (nodeadm); x86_64 because the listed types are.
       ami_type       = "AL2023_x86_64_STANDARD"
       instance_types = var.node_instance_types
       capacity_type  = var.node_capacity_type
 
-      # Private subnets in every AZ of the environment.
-      subnet_ids = module.vpc.private_subnets
+      # Private subnets: every AZ's, or one AZ's (node_group_per_az).
+      subnet_ids = subnets
 
       # Node capacity follows demand: the cluster autoscaler (charts/addons.yaml,
       # role in autoscaling.tf) moves the desired size between these bounds.
@@ -205,10 +205,21 @@ module "eks" {
       }
 
       labels = {
-        "orders-platform/node-group" = "default"
+        "orders-platform/node-group" = group
       }
     }
   }
 
   tags = local.tags
+}
+
+locals {
+  # One node group across the environment's AZs, or one per AZ. Per AZ, the cluster
+  # autoscaler knows which zone a new node lands in: a pod pinned to its zone (a
+  # MongoDB member by its EBS volume, a replica by the DoNotSchedule zone spread) gets a
+  # node there instead of one in another zone it cannot use; balance-similar-node-groups
+  # keeps the groups even. The keys are known at plan time (range, not subnet ids).
+  node_groups = var.node_group_per_az ? {
+    for i in range(var.az_count) : "zone-${i + 1}" => [module.vpc.private_subnets[i]]
+  } : { default = module.vpc.private_subnets }
 }

@@ -120,8 +120,14 @@ variable "node_capacity_type" {
   }
 }
 
+variable "node_group_per_az" {
+  description = "One managed node group per AZ instead of one across them. The node_*_size variables then apply to each group. Recommended wherever pods are pinned to a zone (zonal EBS volumes, DoNotSchedule zone spread), so the cluster autoscaler adds a node in the zone that needs it."
+  type        = bool
+  default     = false
+}
+
 variable "node_min_size" {
-  description = "Minimum number of worker nodes: the cluster autoscaler never scales below it."
+  description = "Minimum number of worker nodes per node group (see node_group_per_az): the cluster autoscaler never scales below it."
   type        = number
 
   validation {
@@ -131,7 +137,7 @@ variable "node_min_size" {
 }
 
 variable "node_desired_size" {
-  description = "Initial number of worker nodes. Only used when the node group is created: afterwards the cluster autoscaler owns the desired size (the EKS module ignores its drift)."
+  description = "Initial number of worker nodes per node group. Only used when the node group is created: afterwards the cluster autoscaler owns the desired size (the EKS module ignores its drift)."
   type        = number
 
   validation {
@@ -141,7 +147,7 @@ variable "node_desired_size" {
 }
 
 variable "node_max_size" {
-  description = "Maximum number of worker nodes: the cluster autoscaler never scales above it (the cost ceiling of the environment)."
+  description = "Maximum number of worker nodes per node group: the cluster autoscaler never scales above it (the cost ceiling of the environment is this times the number of groups)."
   type        = number
 
   validation {
