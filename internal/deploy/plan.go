@@ -432,6 +432,11 @@ func BuildPlan(root string, in Inputs) (*Plan, error) {
 		}
 		p.Steps = append(p.Steps, s)
 	}
+	if env.AWS && in.Outputs != nil && in.Outputs.DomainName != "" {
+		if err := helmTestThroughHTTPS(p, in.Outputs.DomainName); err != nil {
+			return nil, err
+		}
+	}
 
 	var unknown []string
 	for _, name := range in.Skip {
@@ -675,6 +680,57 @@ func addonDeployValues(name string, in Inputs) (map[string]any, string, error) {
 		// txtOwnerId marks the records this cluster owns, so it never deletes another's.
 		return map[string]any{"domainFilters": []any{o.DomainName}, "txtOwnerId": o.ClusterName}, "", nil
 	}
+}
+
+// OrdersTestGatewayURL is the orders chart's default tests.gatewayURL: the edge's Envoy
+// Service (charts/edge envoyProxy.serviceName) as seen from inside the cluster.
+const OrdersTestGatewayURL = "http://orders-gateway.envoy-gateway-system.svc.cluster.local"
+
+// helmTestThroughHTTPS: with a domain, plain HTTP on the gateway only redirects, so the
+// orders chart's helm test goes to the https listener's port (plain HTTP inside the
+// cluster: the NLB terminates TLS) and sends the domain as Host.
+func helmTestThroughHTTPS(p *Plan, domain string) error {
+	port := int64(443) // charts/edge values.yaml tls.port
+	if edge, ok := p.Step("edge"); ok {
+		if v, found, err := unstructuredNumber(edge.Values, "tls", "port"); err != nil {
+			return fmt.Errorf("edge values for %s: tls.port: %w", p.Env, err)
+		} else if found {
+			port = v
+		}
+	}
+	for i := range p.Steps {
+		if p.Steps[i].Name == "orders" {
+			p.Steps[i].Values = charts.MergeValues(p.Steps[i].Values, map[string]any{"tests": map[string]any{
+				"gatewayURL": fmt.Sprintf("%s:%d", OrdersTestGatewayURL, port), "host": domain,
+			}})
+		}
+	}
+	return nil
+}
+
+// unstructuredNumber reads an integer at path from values parsed from YAML or set in Go.
+func unstructuredNumber(values map[string]any, path ...string) (int64, bool, error) {
+	var v any = values
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return 0, false, nil
+		}
+		if v, ok = m[k]; !ok {
+			return 0, false, nil
+		}
+	}
+	switch n := v.(type) {
+	case int:
+		return int64(n), true, nil
+	case int64:
+		return n, true, nil
+	case float64:
+		if n == float64(int64(n)) {
+			return int64(n), true, nil
+		}
+	}
+	return 0, false, fmt.Errorf("%v is not an integer", v)
 }
 
 // envoyGatewayMirrors points Envoy Gateway's controller, proxies and rate limiter at

@@ -630,6 +630,8 @@ func TestPlanDomainAndAddonValues(t *testing.T) {
 		{"orders gateway.sectionName", get(t, orders.Values, "gateway", "sectionName"), "https"},
 		{"orders gateway.hostnames", get(t, orders.Values, "gateway", "hostnames"), []any{"orders.example.com"}},
 		{"orders gateway.name (chart default kept)", get(t, orders.Values, "gateway", "name"), nil},
+		{"orders helm test through the https listener", get(t, orders.Values, "tests", "gatewayURL"), OrdersTestGatewayURL + ":443"},
+		{"orders helm test Host", get(t, orders.Values, "tests", "host"), "orders.example.com"},
 	} {
 		if !reflect.DeepEqual(tc.got, tc.want) {
 			t.Errorf("%s: got %#v, want %#v", tc.name, tc.got, tc.want)
@@ -953,4 +955,32 @@ func TestEnvoyGatewayAddonMatchesMirroredImages(t *testing.T) {
 		}
 	}
 	t.Error("charts/addons.yaml has no envoy-gateway add-on")
+}
+
+// The helm test follows the edge's TLS port, and the Go default is the chart's.
+func TestHelmTestGatewayURL(t *testing.T) {
+	in := awsInputs("prod", 3)
+	in.Outputs.DomainName = "orders.example.com"
+	in.Outputs.EdgeCertificateARN = "arn:aws:acm:eu-central-1:123456789012:certificate/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+	in.ExtraValues = map[string]map[string]any{"edge": {"tls": map[string]any{"port": 8443}}}
+	p, err := BuildPlan(repoRoot(t), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders, _ := p.Step("orders")
+	if got := get(t, orders.Values, "tests", "gatewayURL"); got != OrdersTestGatewayURL+":8443" {
+		t.Errorf("tests.gatewayURL = %v, want the https listener's port 8443", got)
+	}
+	in.ExtraValues = map[string]map[string]any{"edge": {"tls": map[string]any{"port": "many"}}}
+	if _, err := BuildPlan(repoRoot(t), in); err == nil || !strings.Contains(err.Error(), "tls.port") {
+		t.Errorf("a non-numeric tls.port: err = %v", err)
+	}
+
+	ch, err := loader.Load(filepath.Join(repoRoot(t), "charts", "orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, ch.Values, "tests", "gatewayURL"); got != OrdersTestGatewayURL {
+		t.Errorf("charts/orders tests.gatewayURL = %v, OrdersTestGatewayURL = %s", got, OrdersTestGatewayURL)
+	}
 }
