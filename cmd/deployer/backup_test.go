@@ -44,16 +44,8 @@ func TestBackupCommandsOnCluster(t *testing.T) {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout.String(), stderr.String())
 			}
 			t.Logf("stdout:\n%s", stdout.String())
-			for _, w := range tc.stdout {
-				if !strings.Contains(stdout.String(), w) {
-					t.Errorf("stdout lacks %q:\n%s", w, stdout.String())
-				}
-			}
-			for _, w := range tc.stderr {
-				if !strings.Contains(stderr.String(), w) {
-					t.Errorf("stderr lacks %q:\n%s", w, stderr.String())
-				}
-			}
+			wantAll(t, "stdout", stdout.String(), tc.stdout)
+			wantAll(t, "stderr", stderr.String(), tc.stderr)
 			for _, pw := range []string{"root-pw-2", "app-pw-2"} {
 				if strings.Contains(stdout.String()+stderr.String(), pw) {
 					t.Error("a password appears in the output")

@@ -192,21 +192,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fail(2, err)
 	}
-	fmt.Fprint(stdout, plan.String())
-	if cmd == "plan" {
+	if done, err := showPlan(cmd, plan, stdout); err != nil {
+		return fail(2, err)
+	} else if done {
 		return 0
 	}
-
-	if cmd == "apply" {
-		if err := plan.CheckApply(); err != nil {
-			return fail(2, err)
-		}
-	}
-	creds, err := credentials(ctx, o, getenv, outputs, cmd != "uninstall")
-	if err != nil {
-		return fail(2, err)
-	}
-	cfg, err := access(ctx, o, outputs)
+	creds, cfg, err := credentialsAndAccess(ctx, o, getenv, outputs, cmd != "uninstall")
 	if err != nil {
 		return fail(2, err)
 	}
@@ -394,4 +385,34 @@ func credentials(ctx context.Context, o options, getenv func(string) string, out
 		return deploy.Credentials{}, fmt.Errorf("AWS credentials for Secrets Manager: %w", err)
 	}
 	return deploy.CredentialsFromSecretsManager(ctx, secretsmanager.NewFromConfig(awsCfg), outputs)
+}
+
+// shownPlan is an environment's or a tenant's plan.
+type shownPlan interface {
+	String() string
+	CheckApply() error
+}
+
+// showPlan prints the plan; done: the command was plan and nothing more is to do.
+// apply refuses a plan that can be shown but not applied (prod without digests).
+func showPlan(cmd string, p shownPlan, stdout io.Writer) (done bool, err error) {
+	fmt.Fprint(stdout, p.String())
+	switch cmd {
+	case "plan":
+		return true, nil
+	case "apply":
+		return false, p.CheckApply()
+	}
+	return false, nil
+}
+
+// credentialsAndAccess are the MongoDB passwords (see credentials) and the cluster's
+// connection, both needed by every command that changes or reads the cluster.
+func credentialsAndAccess(ctx context.Context, o options, getenv func(string) string, outputs *tfoutputs.Outputs, passwordsNeeded bool) (deploy.Credentials, *rest.Config, error) {
+	creds, err := credentials(ctx, o, getenv, outputs, passwordsNeeded)
+	if err != nil {
+		return deploy.Credentials{}, nil, err
+	}
+	cfg, err := access(ctx, o, outputs)
+	return creds, cfg, err
 }

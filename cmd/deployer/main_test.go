@@ -91,16 +91,8 @@ func TestRun(t *testing.T) {
 			if code != tc.code {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout.String(), stderr.String())
 			}
-			for _, w := range tc.stdout {
-				if !strings.Contains(stdout.String(), w) {
-					t.Errorf("stdout lacks %q:\n%s", w, stdout.String())
-				}
-			}
-			for _, w := range tc.stderr {
-				if !strings.Contains(stderr.String(), w) {
-					t.Errorf("stderr lacks %q:\n%s", w, stderr.String())
-				}
-			}
+			wantAll(t, "stdout", stdout.String(), tc.stdout)
+			wantAll(t, "stderr", stderr.String(), tc.stderr)
 			if tc.oneLineErr && strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
 				t.Errorf("error is not one line:\n%s", stderr.String())
 			}
@@ -156,5 +148,15 @@ func TestTerraformOutputsMustMatchTheEnvironment(t *testing.T) {
 				t.Errorf("exit %d, output:\n%s%s\nwant %d and %q", code, stdout.String(), stderr.String(), tc.code, tc.want)
 			}
 		})
+	}
+}
+
+// wantAll reports each of wants that out (stdout or stderr, named what) lacks.
+func wantAll(t *testing.T, what, out string, wants []string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(out, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, out)
+		}
 	}
 }

@@ -33,21 +33,13 @@ func runTenant(ctx context.Context, cmd, root string, in deploy.Inputs, o option
 	if err != nil {
 		return fail(2, err)
 	}
-	fmt.Fprint(stdout, tp.String())
-	if cmd == "plan" {
+	if done, err := showPlan(cmd, tp, stdout); err != nil {
+		return fail(2, err)
+	} else if done {
 		return 0
 	}
-	if cmd == "apply" {
-		if err := tp.CheckApply(); err != nil {
-			return fail(2, err)
-		}
-	}
 	// The root password creates and drops the tenant's user.
-	creds, err := credentials(ctx, o, getenv, outputs, cmd != "diff")
-	if err != nil {
-		return fail(2, err)
-	}
-	cfg, err := access(ctx, o, outputs)
+	creds, cfg, err := credentialsAndAccess(ctx, o, getenv, outputs, cmd != "diff")
 	if err != nil {
 		return fail(2, err)
 	}

@@ -21,19 +21,7 @@ func TestRepositoryWorkflows(t *testing.T) {
 
 // The checks find what they are for: a broken workflow fails every one of them.
 func TestBrokenWorkflowFails(t *testing.T) {
-	files, err := Files("testdata/broken")
-	if err != nil {
-		t.Fatal(err)
-	}
-	findings, err := Lint(files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all []string
-	for _, f := range findings {
-		all = append(all, f.String())
-	}
-	joined := strings.Join(all, "\n")
+	joined := lintedFindings(t, "testdata/broken")
 	for _, want := range []string{
 		"actionlint [expression]",                                                        // unknown context in an expression
 		"actionlint [runner-label]",                                                      // unknown runner
@@ -52,19 +40,7 @@ func TestBrokenWorkflowFails(t *testing.T) {
 
 // The pull-request policy finds each way a preview workflow can go wrong.
 func TestBrokenPreviewWorkflowsFail(t *testing.T) {
-	files, err := Files("testdata/preview-broken")
-	if err != nil {
-		t.Fatal(err)
-	}
-	findings, err := Lint(files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all []string
-	for _, f := range findings {
-		all = append(all, f.String())
-	}
-	joined := strings.Join(all, "\n")
+	joined := lintedFindings(t, "testdata/preview-broken")
 	for _, want := range []string{
 		"no-guard.yml:1: job deploy assumes a cloud role on pull_request without the fork guard",
 		"no-guard.yml:1: job deploy deploys a preview tenant also when the pull request closes",
@@ -83,4 +59,22 @@ func TestBrokenPreviewWorkflowsFail(t *testing.T) {
 	if strings.Contains(joined, "no-guard.yml:1: job deploy permissions grants pull-requests") {
 		t.Errorf("pull-requests: write refused on a pull_request job:\n%s", joined)
 	}
+}
+
+// lintedFindings lints the workflows of dir and returns the findings, one per line.
+func lintedFindings(t *testing.T, dir string) string {
+	t.Helper()
+	files, err := Files(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings, err := Lint(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, f := range findings {
+		all = append(all, f.String())
+	}
+	return strings.Join(all, "\n")
 }
