@@ -23,14 +23,20 @@ func RoutesFromChart(root string) ([]RouteSpec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("localstack: render the orders chart: %w", err)
 	}
+	return RoutesFromObjects(rendered.Objects)
+}
+
+// RoutesFromObjects turns the HTTPRoutes of a rendered orders release (e.g. a
+// tenant's, under /<tenant>) into gateway routes; see RoutesFromChart.
+func RoutesFromObjects(objects []*unstructured.Unstructured) ([]RouteSpec, error) {
 	services := map[string]string{} // Kubernetes Service name → local service
-	for _, obj := range rendered.Objects {
+	for _, obj := range objects {
 		if obj.GetKind() == "Service" {
 			services[obj.GetName()] = obj.GetLabels()["app.kubernetes.io/component"]
 		}
 	}
 	var routes []RouteSpec
-	for _, obj := range rendered.Objects {
+	for _, obj := range objects {
 		if obj.GetKind() != "HTTPRoute" {
 			continue
 		}
@@ -41,7 +47,7 @@ func RoutesFromChart(root string) ([]RouteSpec, error) {
 		routes = append(routes, rs...)
 	}
 	if len(routes) == 0 {
-		return nil, fmt.Errorf("localstack: the orders chart renders no HTTPRoute for the local environment")
+		return nil, fmt.Errorf("localstack: the orders release renders no HTTPRoute")
 	}
 	return routes, nil
 }

@@ -2,7 +2,6 @@ package tenant_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,8 +15,8 @@ import (
 	"github.com/orders-platform/orders/internal/charts"
 	"github.com/orders-platform/orders/internal/deploy"
 	"github.com/orders-platform/orders/internal/localstack"
+	"github.com/orders-platform/orders/internal/localstack/stacktest"
 	"github.com/orders-platform/orders/internal/smoke"
-	"github.com/orders-platform/orders/internal/testtools"
 )
 
 // TestTenantOnTheLocalStack runs the real services with what a tenant's orders
@@ -25,13 +24,6 @@ import (
 // gateway, runs the whole smoke suite at <url>/acme, and finds the orders in the
 // tenant's database only.
 func TestTenantOnTheLocalStack(t *testing.T) {
-	node, err := localstack.FindNode()
-	if err != nil {
-		if testtools.Required() {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
 	root, err := charts.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -45,51 +37,29 @@ func TestTenantOnTheLocalStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	services := map[string]string{} // Kubernetes Service → local service
 	var db string
 	for _, o := range r.Objects {
-		switch o.GetKind() {
-		case "Service":
-			services[o.GetName()] = o.GetLabels()["app.kubernetes.io/component"]
-		case "Deployment":
-			cs, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
-			for _, e := range cs[0].(map[string]any)["env"].([]any) {
-				if m := e.(map[string]any); m["name"] == "MONGODB_DB" {
-					db = m["value"].(string)
-				}
+		if o.GetKind() != "Deployment" {
+			continue
+		}
+		cs, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+		for _, e := range cs[0].(map[string]any)["env"].([]any) {
+			if m := e.(map[string]any); m["name"] == "MONGODB_DB" {
+				db = m["value"].(string)
 			}
 		}
 	}
-	var routes []localstack.RouteSpec
-	for _, o := range r.Objects {
-		if o.GetKind() != "HTTPRoute" {
-			continue
-		}
-		rules, _, _ := unstructured.NestedSlice(o.Object, "spec", "rules")
-		rule := rules[0].(map[string]any)
-		path := rule["matches"].([]any)[0].(map[string]any)["path"].(map[string]any)["value"].(string)
-		rewrite := rule["filters"].([]any)[0].(map[string]any)["urlRewrite"].(map[string]any)["path"].(map[string]any)["replacePrefixMatch"].(string)
-		backend := rule["backendRefs"].([]any)[0].(map[string]any)["name"].(string)
-		routes = append(routes, localstack.RouteSpec{PathPrefix: path, RewritePrefix: rewrite, Service: services[backend]})
-	}
-	if db != "tenant_acme" || len(routes) != 2 {
-		t.Fatalf("rendered MONGODB_DB %q and routes %+v; want tenant_acme and two routes", db, routes)
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	stack, err := localstack.Start(ctx, localstack.Options{
-		Node: node, ServicesDir: filepath.Join(root, "services"), DataDir: t.TempDir(), Routes: routes,
-		Env: []string{"MONGODB_DB=" + db},
-	})
+	routes, err := localstack.RoutesFromObjects(r.Objects)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := stack.Stop(); err != nil {
-			t.Errorf("stop the local stack: %v", err)
-		}
-	})
+	if db != "tenant_acme" || len(routes) != 2 || routes[0].PathPrefix != "/acme/service1" && routes[1].PathPrefix != "/acme/service1" {
+		t.Fatalf("rendered MONGODB_DB %q and routes %+v; want tenant_acme and two routes under /acme", db, routes)
+	}
+
+	stack := stacktest.StartWith(t, routes, "MONGODB_DB="+db)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 
 	store, err := smoke.OpenMongo(ctx, stack.MongoURI, db)
 	if err != nil {

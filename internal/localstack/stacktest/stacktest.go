@@ -18,6 +18,22 @@ import (
 // when ORDERS_REQUIRE_TOOLS=1.
 func Start(t testing.TB) *localstack.Stack {
 	t.Helper()
+	root, err := charts.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The gateway serves the routes the orders chart renders, as in the cluster.
+	routes, err := localstack.RoutesFromChart(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return StartWith(t, routes)
+}
+
+// StartWith runs the stack for t with the given gateway routes and extra
+// environment for the services (e.g. a tenant's MONGODB_DB).
+func StartWith(t testing.TB, routes []localstack.RouteSpec, env ...string) *localstack.Stack {
+	t.Helper()
 	node, err := localstack.FindNode()
 	if err != nil {
 		if testtools.Required() {
@@ -29,15 +45,10 @@ func Start(t testing.TB) *localstack.Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The gateway serves the routes the orders chart renders, as in the cluster.
-	routes, err := localstack.RoutesFromChart(root)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	stack, err := localstack.Start(ctx, localstack.Options{
-		Node: node, ServicesDir: filepath.Join(root, "services"), DataDir: t.TempDir(), Routes: routes,
+		Node: node, ServicesDir: filepath.Join(root, "services"), DataDir: t.TempDir(), Routes: routes, Env: env,
 	})
 	if err != nil {
 		t.Fatal(err)
