@@ -96,6 +96,12 @@ func checkMongoDBValues(env string, v map[string]any, up *MongoDBUpstream) []str
 		want(fmt.Sprintf("auth.databases[%d]", i), d == "DevOpsAssignment", "%v: the application user is limited to DevOpsAssignment", d)
 	}
 	eq("global.security.allowInsecureImages", true)
+	// Prometheus scrapes the exporter through the ServiceMonitor: with a NetworkPolicy
+	// on, the monitoring namespace must be admitted on the exporter's port (9216).
+	if get(v, "metrics.serviceMonitor.enabled") == true && get(v, "networkPolicy.enabled") == true {
+		want("networkPolicy.extraIngress", admitsMonitoring(get(v, "networkPolicy.extraIngress"), 9216),
+			"the ServiceMonitor is on, but no rule admits namespace monitoring on port 9216 (Prometheus could not scrape the exporter)")
+	}
 
 	images, ecrRepos := map[string]string{}, map[string]string{}
 	for _, img := range up.Images {
@@ -223,6 +229,7 @@ func TestMongoDBValuesCatchMistakes(t *testing.T) {
 		"metrics":      map[string]any{"enabled": map[string]any{"x": 1}},
 		"image":        map[string]any{"tag": "latest"},
 		"replicaCount": 1,
+		"networkPolicy": map[string]any{"extraIngress": []any{map[string]any{"ports": []any{map[string]any{"port": 27017}}}}},
 	})
 	got := strings.Join(append(keys.CheckKeys(bad), checkMongoDBValues("prod", bad, up)...), "\n")
 	for _, want := range []string{
@@ -233,6 +240,7 @@ func TestMongoDBValuesCatchMistakes(t *testing.T) {
 		"auth.rootPassword: no password in values files",
 		`image.tag: "latest" is not pinned`,
 		"replicaCount: 1",
+		"networkPolicy.extraIngress: the ServiceMonitor is on, but no rule admits namespace monitoring on port 9216",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("want a problem containing %q, got:\n%s", want, got)
@@ -274,4 +282,33 @@ func TestMirrorRepositoriesExistInTerraform(t *testing.T) {
 			t.Errorf("charts/mongodb/upstream.yaml: image %s is mirrored to %q, which terraform/platform's ecr_repositories (%v) does not create", img.Name, img.ECRRepository, repos)
 		}
 	}
+}
+
+// admitsMonitoring tells whether NetworkPolicy ingress rules admit namespace
+// monitoring on port.
+func admitsMonitoring(rules any, port int) bool {
+	list, _ := rules.([]any)
+	for _, r := range list {
+		rule, _ := r.(map[string]any)
+		portOK, fromOK := false, false
+		ports, _ := rule["ports"].([]any)
+		for _, pp := range ports {
+			if m, _ := pp.(map[string]any); fmt.Sprint(m["port"]) == fmt.Sprint(port) {
+				portOK = true
+			}
+		}
+		froms, _ := rule["from"].([]any)
+		for _, f := range froms {
+			m, _ := f.(map[string]any)
+			ns, _ := m["namespaceSelector"].(map[string]any)
+			labels, _ := ns["matchLabels"].(map[string]any)
+			if labels["kubernetes.io/metadata.name"] == "monitoring" {
+				fromOK = true
+			}
+		}
+		if portOK && fromOK {
+			return true
+		}
+	}
+	return false
 }
