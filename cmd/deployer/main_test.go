@@ -135,7 +135,7 @@ func TestTerraformOutputsMustMatchTheEnvironment(t *testing.T) {
 		want string
 	}{
 		{"prod", 2, `are for environment "dev", not "prod"`},
-		{"dev", 0, "1. aws-load-balancer-controller"},
+		{"dev", 0, "2. aws-load-balancer-controller"},
 		// The backup image is optional: without it the plan says how to pass it.
 		{"dev", 0, "ns/mongodb             local  charts/backup (skipped: no backup image: pass --image backup=<ref>"},
 		{"dev", 0, "ns/kube-system         local  charts/cluster (timeout 1m0s)"},

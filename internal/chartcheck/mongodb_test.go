@@ -224,11 +224,11 @@ func TestMongoDBValuesCatchMistakes(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := MergeValues(v, map[string]any{
-		"persistance":  map[string]any{"size": "1Gi"},
-		"auth":         map[string]any{"enabled": "yes", "databases": []any{"admin"}, "rootPassword": "hunter2"},
-		"metrics":      map[string]any{"enabled": map[string]any{"x": 1}},
-		"image":        map[string]any{"tag": "latest"},
-		"replicaCount": 1,
+		"persistance":   map[string]any{"size": "1Gi"},
+		"auth":          map[string]any{"enabled": "yes", "databases": []any{"admin"}, "rootPassword": "hunter2"},
+		"metrics":       map[string]any{"enabled": map[string]any{"x": 1}},
+		"image":         map[string]any{"tag": "latest"},
+		"replicaCount":  1,
 		"networkPolicy": map[string]any{"extraIngress": []any{map[string]any{"ports": []any{map[string]any{"port": 27017}}}}},
 	})
 	got := strings.Join(append(keys.CheckKeys(bad), checkMongoDBValues("prod", bad, up)...), "\n")

@@ -1,7 +1,7 @@
 // Package deploy installs, upgrades and rolls back the platform's Helm releases with
-// the Helm SDK: the cluster add-ons an environment needs (charts/addons.yaml), then
-// the platform's releases in PlatformOrder (cluster, edge, mongodb, backup, orders,
-// monitoring; those marked OnlyWithValues in internal/charts only where the
+// the Helm SDK: the cluster release (StorageClass), the add-ons an environment needs
+// (charts/addons.yaml), then the platform's releases in PlatformOrder (edge, mongodb,
+// backup, orders, monitoring; those marked OnlyWithValues in internal/charts only where the
 // environment has their values file), each waited for with its own timeout. It also
 // runs on-demand backups and restores as Jobs made from the backup CronJob (jobs.go).
 //
@@ -51,11 +51,16 @@ const BackupImage = "backup"
 // OptionalImages are the images besides Services the caller may pass.
 var OptionalImages = []string{BackupImage}
 
-// PlatformOrder is the install order of the platform's own releases after the
-// add-ons: the StorageClass before MongoDB claims a volume, the edge (Gateway) before
+// PlatformOrder is the install order of the platform's own releases (after the
+// add-ons, except BeforeAddons): the StorageClass before MongoDB claims a volume, the edge (Gateway) before
 // the routes that attach to it, MongoDB before its backups and its clients, and the
 // monitoring objects last. A release of charts.Releases missing here comes last.
 var PlatformOrder = []string{"cluster", "edge", MongoRelease, "backup", "orders", "monitoring"}
+
+// BeforeAddons are platform releases installed before the add-ons: the gp3
+// StorageClass, which kube-prometheus-stack's Prometheus and Alertmanager claim their
+// volumes from.
+var BeforeAddons = []string{"cluster"}
 
 // MongoRelease is the one platform release from a remote chart (Bitnami's, pinned in
 // charts/mongodb/upstream.yaml); every other one is a chart of charts.Releases.
@@ -432,6 +437,10 @@ func BuildPlan(root string, in Inputs) (*Plan, error) {
 		}
 		p.Steps = append(p.Steps, s)
 	}
+	// Stable: BeforeAddons first, then the add-ons and the rest in their order.
+	slices.SortStableFunc(p.Steps, func(a, b Step) int {
+		return boolRank(slices.Contains(BeforeAddons, b.Name)) - boolRank(slices.Contains(BeforeAddons, a.Name))
+	})
 	if env.AWS && in.Outputs != nil && in.Outputs.DomainName != "" {
 		if err := helmTestThroughHTTPS(p, in.Outputs.DomainName); err != nil {
 			return nil, err
@@ -680,6 +689,13 @@ func addonDeployValues(name string, in Inputs) (map[string]any, string, error) {
 		// txtOwnerId marks the records this cluster owns, so it never deletes another's.
 		return map[string]any{"domainFilters": []any{o.DomainName}, "txtOwnerId": o.ClusterName}, "", nil
 	}
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // OrdersTestGatewayURL is the orders chart's default tests.gatewayURL: the edge's Envoy

@@ -147,28 +147,29 @@ func TestPlanOrderAndSkips(t *testing.T) {
 			wantActive: concat([]string{"edge", "orders"}, monitoringIn(t, "local", false)),
 		},
 		{
+			// cluster (the gp3 StorageClass) before the add-ons, whose Prometheus claims a gp3 volume.
 			name:       "dev",
 			in:         awsInputs("dev", 2),
-			wantOrder:  concat(addonsOf(t, "dev"), []string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "dev", false)),
-			wantActive: concat(activeAddonsOf(t, "dev", false), []string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "dev", true)),
+			wantOrder:  concat([]string{"cluster"}, addonsOf(t, "dev"), []string{"edge", "mongodb", "backup", "orders"}, monitoringIn(t, "dev", false)),
+			wantActive: concat([]string{"cluster"}, activeAddonsOf(t, "dev", false), []string{"edge", "mongodb", "backup", "orders"}, monitoringIn(t, "dev", true)),
 		},
 		{
 			name:       "dev without a backup image",
 			in:         func() Inputs { in := awsInputs("dev", 2); delete(in.Images, BackupImage); return in }(),
-			wantOrder:  concat(addonsOf(t, "dev"), []string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "dev", false)),
-			wantActive: concat(activeAddonsOf(t, "dev", false), []string{"cluster", "edge", "mongodb", "orders"}, monitoringIn(t, "dev", true)),
+			wantOrder:  concat([]string{"cluster"}, addonsOf(t, "dev"), []string{"edge", "mongodb", "backup", "orders"}, monitoringIn(t, "dev", false)),
+			wantActive: concat([]string{"cluster"}, activeAddonsOf(t, "dev", false), []string{"edge", "mongodb", "orders"}, monitoringIn(t, "dev", true)),
 		},
 		{
 			name:       "prod",
 			in:         awsInputs("prod", 3),
-			wantOrder:  concat(addonsOf(t, "prod"), []string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", false)),
-			wantActive: concat(activeAddonsOf(t, "prod", false), []string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", true)),
+			wantOrder:  concat([]string{"cluster"}, addonsOf(t, "prod"), []string{"edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", false)),
+			wantActive: concat([]string{"cluster"}, activeAddonsOf(t, "prod", false), []string{"edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", true)),
 		},
 		{
 			// The cluster has the add-ons: monitoring runs wherever it has values.
 			name:       "prod without add-ons",
 			in:         func() Inputs { in := awsInputs("prod", 3); in.SkipAddons = true; return in }(),
-			wantOrder:  concat(addonsOf(t, "prod"), []string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", false)),
+			wantOrder:  concat([]string{"cluster"}, addonsOf(t, "prod"), []string{"edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", false)),
 			wantActive: concat([]string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", false)),
 		},
 	} {
