@@ -54,6 +54,8 @@ var Releases = []Release{
 	{Name: "orders", Chart: "charts/orders", Namespace: "orders"},
 	// Scheduled MongoDB backups to S3 (needs the bucket and Pod Identity: dev, prod).
 	{Name: "backup", Chart: "charts/backup", Namespace: "mongodb", OnlyWithValues: true},
+	// The developers' database tunnel: port-forward to the MongoDB pods only (dev, prod).
+	{Name: "db-access", Chart: "charts/db-access", Namespace: "mongodb", OnlyWithValues: true},
 	// Cluster-scoped objects of an AWS environment (the gp3 StorageClass): dev, prod.
 	{Name: "cluster", Chart: "charts/cluster", Namespace: "kube-system", OnlyWithValues: true},
 	// The platform's alerts, Envoy PodMonitor and Grafana dashboard; needs the Prometheus

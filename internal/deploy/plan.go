@@ -55,7 +55,7 @@ var OptionalImages = []string{BackupImage}
 // add-ons, except BeforeAddons): the StorageClass before MongoDB claims a volume, the edge (Gateway) before
 // the routes that attach to it, MongoDB before its backups and its clients, and the
 // monitoring objects last. A release of charts.Releases missing here comes last.
-var PlatformOrder = []string{"cluster", "edge", MongoRelease, "backup", "orders", "monitoring"}
+var PlatformOrder = []string{"cluster", "edge", MongoRelease, "db-access", "backup", "orders", "monitoring"}
 
 // BeforeAddons are platform releases installed before the add-ons: the gp3
 // StorageClass, which kube-prometheus-stack's Prometheus and Alertmanager claim their

@@ -150,27 +150,27 @@ func TestPlanOrderAndSkips(t *testing.T) {
 			// cluster (the gp3 StorageClass) before the add-ons, whose Prometheus claims a gp3 volume.
 			name:       "dev",
 			in:         awsInputs("dev", 2),
-			wantOrder:  concat([]string{"cluster"}, addonsOf(t, "dev"), []string{"edge", "mongodb", "backup", "orders"}, monitoringIn(t, "dev", false)),
-			wantActive: concat([]string{"cluster"}, activeAddonsOf(t, "dev", false), []string{"edge", "mongodb", "backup", "orders"}, monitoringIn(t, "dev", true)),
+			wantOrder:  concat([]string{"cluster"}, addonsOf(t, "dev"), []string{"edge", "mongodb", "db-access", "backup", "orders"}, monitoringIn(t, "dev", false)),
+			wantActive: concat([]string{"cluster"}, activeAddonsOf(t, "dev", false), []string{"edge", "mongodb", "db-access", "backup", "orders"}, monitoringIn(t, "dev", true)),
 		},
 		{
 			name:       "dev without a backup image",
 			in:         func() Inputs { in := awsInputs("dev", 2); delete(in.Images, BackupImage); return in }(),
-			wantOrder:  concat([]string{"cluster"}, addonsOf(t, "dev"), []string{"edge", "mongodb", "backup", "orders"}, monitoringIn(t, "dev", false)),
-			wantActive: concat([]string{"cluster"}, activeAddonsOf(t, "dev", false), []string{"edge", "mongodb", "orders"}, monitoringIn(t, "dev", true)),
+			wantOrder:  concat([]string{"cluster"}, addonsOf(t, "dev"), []string{"edge", "mongodb", "db-access", "backup", "orders"}, monitoringIn(t, "dev", false)),
+			wantActive: concat([]string{"cluster"}, activeAddonsOf(t, "dev", false), []string{"edge", "mongodb", "db-access", "orders"}, monitoringIn(t, "dev", true)),
 		},
 		{
 			name:       "prod",
 			in:         awsInputs("prod", 3),
-			wantOrder:  concat([]string{"cluster"}, addonsOf(t, "prod"), []string{"edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", false)),
-			wantActive: concat([]string{"cluster"}, activeAddonsOf(t, "prod", false), []string{"edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", true)),
+			wantOrder:  concat([]string{"cluster"}, addonsOf(t, "prod"), []string{"edge", "mongodb", "db-access", "backup", "orders"}, monitoringIn(t, "prod", false)),
+			wantActive: concat([]string{"cluster"}, activeAddonsOf(t, "prod", false), []string{"edge", "mongodb", "db-access", "backup", "orders"}, monitoringIn(t, "prod", true)),
 		},
 		{
 			// The cluster has the add-ons: monitoring runs wherever it has values.
 			name:       "prod without add-ons",
 			in:         func() Inputs { in := awsInputs("prod", 3); in.SkipAddons = true; return in }(),
-			wantOrder:  concat([]string{"cluster"}, addonsOf(t, "prod"), []string{"edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", false)),
-			wantActive: concat([]string{"cluster", "edge", "mongodb", "backup", "orders"}, monitoringIn(t, "prod", false)),
+			wantOrder:  concat([]string{"cluster"}, addonsOf(t, "prod"), []string{"edge", "mongodb", "db-access", "backup", "orders"}, monitoringIn(t, "prod", false)),
+			wantActive: concat([]string{"cluster", "edge", "mongodb", "db-access", "backup", "orders"}, monitoringIn(t, "prod", false)),
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -785,14 +785,14 @@ func TestPlanGenericReleases(t *testing.T) {
 		{
 			name:       "prod: monitoring after orders, where kube-prometheus-stack runs",
 			in:         awsInputs("prod", 3),
-			wantOrder:  []string{"cluster", "edge", "mongodb", "backup", "orders", "monitoring", "extra"},
-			wantActive: []string{"cluster", "edge", "mongodb", "backup", "orders", "monitoring", "extra"},
+			wantOrder:  []string{"cluster", "edge", "mongodb", "db-access", "backup", "orders", "monitoring", "extra"},
+			wantActive: []string{"cluster", "edge", "mongodb", "db-access", "backup", "orders", "monitoring", "extra"},
 		},
 		{
 			name:       "dev: no cluster values, no kube-prometheus-stack",
 			in:         awsInputs("dev", 2),
-			wantOrder:  []string{"edge", "mongodb", "backup", "orders", "monitoring", "extra"},
-			wantActive: []string{"edge", "mongodb", "backup", "orders", "extra"},
+			wantOrder:  []string{"edge", "mongodb", "db-access", "backup", "orders", "monitoring", "extra"},
+			wantActive: []string{"edge", "mongodb", "db-access", "backup", "orders", "extra"},
 			wantSkip:   map[string]string{"monitoring": "needs add-on kube-prometheus-stack (its CRDs), which environment dev does not install"},
 		},
 		{
