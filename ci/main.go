@@ -302,7 +302,8 @@ func (m *Orders) Restore(
 	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Restore(ctx, env, from, replace, m.StateBucket) })
 }
 
-// Remove one tenant from the environment: uninstall its releases (the environment and other tenants stay).
+// Remove one tenant from the environment: its releases, its MongoDB user and database (not backed up), its
+// namespace; the environment and other tenants stay. Refuses unless --confirm repeats the tenant's name.
 // Needs AWS credentials.
 // +cache="never"
 func (m *Orders) RemoveTenant(
@@ -311,8 +312,12 @@ func (m *Orders) RemoveTenant(
 	env string,
 	// the tenant deployed with deploy --tenant
 	tenant string,
+	// the tenant's name again: its database is dropped
+	confirm string,
 ) (string, error) {
-	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.RemoveTenant(ctx, env, tenant, m.StateBucket) })
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) {
+		return p.RemoveTenant(ctx, env, tenant, confirm, m.StateBucket)
+	})
 }
 
 // Uninstall the releases, then destroy the environment's infrastructure (cluster, database volumes, backups).

@@ -537,9 +537,12 @@ func (p *Pipeline) Restore(ctx context.Context, env, from string, replace bool, 
 
 // RemoveTenant uninstalls one tenant's releases from the environment; the
 // environment and the other tenants stay.
-func (p *Pipeline) RemoveTenant(ctx context.Context, env, tenant, bucket string) (string, error) {
+func (p *Pipeline) RemoveTenant(ctx context.Context, env, tenant, confirm, bucket string) (string, error) {
 	if tenant == "" {
 		return "", fmt.Errorf("remove-tenant --env=%s: --tenant is required (removing the environment is destroy)", env)
 	}
-	return p.clusterCommand(ctx, "remove-tenant", env, bucket, DeployerRequest{Action: DeployerUninstall, Tenant: tenant})
+	if err := ConfirmRemoveTenant(tenant, confirm); err != nil { // before AWS is reached
+		return "", err
+	}
+	return p.clusterCommand(ctx, "remove-tenant", env, bucket, DeployerRequest{Action: DeployerUninstall, Tenant: tenant, Confirm: confirm})
 }

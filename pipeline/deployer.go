@@ -70,6 +70,8 @@ type DeployerRequest struct {
 	// live database (restore refuses without it).
 	From    string
 	Replace bool
+	// Confirm repeats Tenant for uninstall --tenant, which drops its database.
+	Confirm string
 }
 
 // CheckTenant validates a --tenant value before anything runs, by the
@@ -145,7 +147,10 @@ func (r DeployerRequest) Args() ([]string, error) {
 		}
 	case DeployerUninstall:
 		if r.Tenant != "" {
-			args = append(args, "-tenant", r.Tenant)
+			if err := ConfirmRemoveTenant(r.Tenant, r.Confirm); err != nil {
+				return nil, err
+			}
+			args = append(args, "-tenant", r.Tenant, "-confirm", r.Confirm)
 		}
 	case DeployerBackup:
 	case DeployerRestore:

@@ -147,3 +147,12 @@ func ConfirmDestroy(env, confirm string) error {
 	}
 	return nil
 }
+
+// ConfirmRemoveTenant refuses to remove a tenant unless confirm repeats its name:
+// its database and user are dropped, and no scheduled backup holds them.
+func ConfirmRemoveTenant(tenant, confirm string) error {
+	if confirm != tenant {
+		return fmt.Errorf("remove-tenant --tenant=%s refused: it drops the tenant's database and user with no backup of them; repeat the tenant's name with --confirm=%s", tenant, tenant)
+	}
+	return nil
+}

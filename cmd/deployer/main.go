@@ -87,6 +87,7 @@ type options struct {
 	listen                        string
 	from                          string
 	replace                       bool
+	confirm                       string
 	tenant                        string
 	kubeconfigSet, contextSet     bool
 	eksClusterSet                 bool
@@ -131,6 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:27017", "tunnel: local address MongoDB is forwarded to")
 	fs.StringVar(&o.from, "from", "", "restore: the backup, an s3://<bucket>/<key> URL, a key in the environment's backup bucket, or a file name under its prefix")
 	fs.BoolVar(&o.replace, "replace", false, "restore: drop the live database's collections and write the backup's (required: a restore is destructive)")
+	fs.StringVar(&o.confirm, "confirm", "", "uninstall --tenant: the tenant's name again (required: its database is dropped)")
 	fs.StringVar(&o.tenant, "tenant", "", "plan/apply/diff/uninstall one tenant of the environment only: namespace tenant-<name>, routes /<name>/service1 and /<name>/service2, its own MongoDB user and database (docs/tenants.md)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
@@ -171,6 +173,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if (o.from != "" || o.replace) && cmd != "restore" {
 		return fail(2, errors.New("--from and --replace are flags of restore only"))
+	}
+	if o.confirm != "" && (cmd != "uninstall" || o.tenant == "") {
+		return fail(2, errors.New("--confirm is a flag of uninstall --tenant only"))
 	}
 	if o.tenant != "" {
 		return runTenant(ctx, cmd, root, in, o, outputs, getenv, stdout, fail)

@@ -14,7 +14,7 @@ import (
 // runTenant runs plan, apply, diff or uninstall for one tenant (--tenant):
 //
 //	deployer apply     --env=dev --tenant=acme [inputs] [cluster access]  add or update tenant acme
-//	deployer uninstall --env=dev --tenant=acme [cluster access]           remove it: releases, MongoDB user and database, namespace
+//	deployer uninstall --env=dev --tenant=acme --confirm=acme [cluster access]  remove it: releases, MongoDB user and database, namespace
 //
 // The environment's MongoDB release must be deployed. MongoDB's root password comes
 // from the same places as for the environment (Secrets Manager through
@@ -28,6 +28,9 @@ func runTenant(ctx context.Context, cmd, root string, in deploy.Inputs, o option
 	}
 	if o.skipAddons {
 		return fail(2, errors.New("--skip-addons does not apply with --tenant (a tenant installs no add-ons)"))
+	}
+	if cmd == "uninstall" && o.confirm != o.tenant {
+		return fail(2, fmt.Errorf("uninstall --tenant=%s refused: it drops the tenant's database and user and deletes namespace tenant-%s, with no backup of them; repeat the tenant's name with --confirm=%s", o.tenant, o.tenant, o.tenant))
 	}
 	tp, err := deploy.BuildTenantPlan(root, in, o.tenant)
 	if err != nil {

@@ -26,7 +26,13 @@ func TestRunTenant(t *testing.T) {
 		{name: "prod applies digests only", args: []string{"apply", "--env=prod", "--tenant=acme", "--tag=abc"}, code: 2, stderr: []string{"deploys images by digest"}},
 		{name: "unreachable cluster", args: []string{"apply", "--env=local", "--tenant=acme", "--tag=abc1234", "--kubeconfig=" + kc}, code: 2,
 			stderr: []string{"cannot reach the Kubernetes API at https://" + addr}},
-		{name: "uninstall asks for nothing and needs a cluster", args: []string{"uninstall", "--env=local", "--tenant=acme", "--kubeconfig=" + kc}, code: 1,
+		{name: "uninstall drops data: refused without --confirm", args: []string{"uninstall", "--env=local", "--tenant=acme", "--kubeconfig=" + kc}, code: 2,
+			stderr: []string{"uninstall --tenant=acme refused: it drops the tenant's database", "--confirm=acme"}},
+		{name: "uninstall refused with another name", args: []string{"uninstall", "--env=local", "--tenant=acme", "--confirm=acme2", "--kubeconfig=" + kc}, code: 2,
+			stderr: []string{"repeat the tenant's name with --confirm=acme"}},
+		{name: "--confirm belongs to uninstall --tenant", args: []string{"apply", "--env=local", "--tenant=acme", "--confirm=acme"}, code: 2,
+			stderr: []string{"--confirm is a flag of uninstall --tenant only"}},
+		{name: "confirmed uninstall needs a cluster", args: []string{"uninstall", "--env=local", "--tenant=acme", "--confirm=acme", "--kubeconfig=" + kc}, code: 1,
 			stderr: []string{"cannot reach the Kubernetes API at https://" + addr}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
