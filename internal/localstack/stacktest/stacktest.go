@@ -6,6 +6,8 @@ package stacktest
 import (
 	"context"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,19 +49,51 @@ func StartWith(t testing.TB, routes []localstack.RouteSpec, env ...string) *loca
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	// The services' log lines are kept, and shown when the stack does not start or
+	// stop cleanly: a failure then says which service and why.
+	logs := &tail{max: 60}
 	stack, err := localstack.Start(ctx, localstack.Options{
-		Node: node, ServicesDir: filepath.Join(root, "services"), DataDir: t.TempDir(), Routes: routes, Env: env,
+		Node: node, ServicesDir: filepath.Join(root, "services"), DataDir: t.TempDir(), Routes: routes, Env: env, Logs: logs,
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\nthe services' last log lines:\n%s", err, logs)
 	}
 	t.Cleanup(func() {
 		start := time.Now()
 		err := stack.Stop()
 		t.Logf("local stack stopped in %s", time.Since(start))
 		if err != nil {
-			t.Errorf("stop the local stack: %v", err)
+			t.Errorf("stop the local stack: %v\nthe services' last log lines:\n%s", err, logs)
 		}
 	})
 	return stack
+}
+
+// tail keeps the last max lines written to it (writes come whole lines at a time
+// from localstack's line-locked writer).
+type tail struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+}
+
+func (l *tail) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range strings.SplitAfter(string(p), "\n") {
+		if line == "" {
+			continue
+		}
+		l.lines = append(l.lines, line)
+	}
+	if over := len(l.lines) - l.max; over > 0 {
+		l.lines = append([]string(nil), l.lines[over:]...)
+	}
+	return len(p), nil
+}
+
+func (l *tail) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "")
 }
