@@ -43,6 +43,16 @@ function runService({ service, defaultPort, routes, env = process.env }) {
   server.keepAliveTimeout = 65000;
   server.headersTimeout = 66000;
   server.requestTimeout = 30000;
+  // Node's server.close() counts a connection that has not sent a request yet as
+  // active and waits for it until the grace period ends (a proxy's spare
+  // connection, a probe that connected and said nothing), then the service would
+  // exit 1. Nothing was asked on such a connection, so draining closes it.
+  const unused = new Set();
+  server.on('connection', (socket) => {
+    unused.add(socket);
+    socket.once('close', () => unused.delete(socket));
+  });
+  server.on('request', (req) => unused.delete(req.socket));
 
   process.on('unhandledRejection', (err) => logger.error('unhandled rejection', { err, stack: err?.stack }));
   process.on('uncaughtException', (err) => {
@@ -60,6 +70,7 @@ function runService({ service, defaultPort, routes, env = process.env }) {
     state.draining = true;
     // Connections that finish their request are closed rather than kept alive.
     state.onResponseDone = () => setImmediate(() => server.closeIdleConnections());
+    for (const socket of unused) socket.destroy();
     const deadline = setTimeout(() => {
       logger.error('requests still running at the end of the grace period, closing them', { timeoutMs: config.shutdownTimeoutMs });
       server.closeAllConnections();

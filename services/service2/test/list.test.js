@@ -6,6 +6,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
+const net = require('node:net');
 const { startService, serviceDir, uniqueDatabase, mongoUrl, connect, startProxy, waitFor, metricValue } = require('@orders/testkit');
 
 const dir = serviceDir(__filename);
@@ -102,6 +103,20 @@ test('SIGTERM exits 0 and logs that it stopped', async () => {
   await waitFor('ready', async () => (await other.request('GET', '/readyz')).status === 200);
   assert.deepEqual(await other.stop('SIGTERM'), { code: 0, signal: null });
   assert.ok(other.logs.some((e) => e.msg === 'stopped'));
+});
+
+test('a connection that never sent a request does not hold up the shutdown', async () => {
+  const other = await startService(dir, { MONGODB_URL: mongoUrl(), MONGODB_DB: database, SHUTDOWN_TIMEOUT_MS: '5000' });
+  await waitFor('ready', async () => (await other.request('GET', '/readyz')).status === 200);
+  // A proxy's spare connection: connected, silent.
+  const silent = net.connect(other.port, '127.0.0.1');
+  await new Promise((resolve, reject) => silent.once('connect', resolve).once('error', reject));
+  const closed = new Promise((resolve) => silent.once('close', resolve));
+  silent.on('error', () => {});
+  assert.deepEqual(await other.stop('SIGTERM'), { code: 0, signal: null });
+  await closed;
+  assert.ok(other.logs.some((e) => e.msg === 'stopped'));
+  assert.ok(!other.logs.some((e) => e.level === 'error'), JSON.stringify(other.logs.filter((e) => e.level === 'error')));
 });
 
 test('a database failure in the middle of a listing aborts it instead of ending it as valid JSON', async (t) => {
