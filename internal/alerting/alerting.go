@@ -17,12 +17,12 @@ import (
 	"io"
 	"net/url"
 	"os/exec"
-	"regexp"
 	"sort"
 	"strings"
-	"unicode"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/orders-platform/orders/internal/docscheck"
 )
 
 // PrometheusVersion is the Prometheus whose promtool and PromQL parser the tests use:
@@ -112,59 +112,10 @@ func RuleFile(o *unstructured.Unstructured) ([]byte, error) {
 	return json.MarshalIndent(map[string]any{"groups": spec["groups"]}, "", "  ")
 }
 
-// GitHubAnchor is the anchor GitHub gives a Markdown heading: lower case, punctuation
-// other than '-' and '_' removed, spaces turned into '-'.
-func GitHubAnchor(heading string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(strings.TrimSpace(heading)) {
-		switch {
-		case r == ' ':
-			b.WriteRune('-')
-		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-var heading = regexp.MustCompile(`^#{1,6}\s+(.+?)\s*#*\s*$`)
-
-// Anchors returns the anchors of a Markdown document's headings (outside code fences),
-// numbered -1, -2, … when a heading repeats, as GitHub does.
-func Anchors(markdown []byte) map[string]bool {
-	out := map[string]bool{}
-	count := map[string]int{}
-	fenced := false
-	sc := bufio.NewScanner(bytes.NewReader(markdown))
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(strings.TrimSpace(line), "```") {
-			fenced = !fenced
-			continue
-		}
-		if fenced {
-			continue
-		}
-		m := heading.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		// Inline code and links keep their text.
-		text := strings.NewReplacer("`", "").Replace(m[1])
-		a := GitHubAnchor(text)
-		if n := count[a]; n > 0 {
-			out[fmt.Sprintf("%s-%d", a, n)] = true
-		} else {
-			out[a] = true
-		}
-		count[a]++
-	}
-	return out
-}
-
 // CheckRule returns what is wrong with an alert's labels and annotations: the required
 // annotations, a known severity, and a runbook_url of the form <docsURL>#<anchor> whose
-// anchor is a heading of the runbook page (anchors) and is the alert's own name.
+// anchor is a heading of the runbook page (anchors, see docscheck.Anchors) and is the
+// alert's own name.
 func CheckRule(r Rule, docsURL string, anchors map[string]bool) []string {
 	var out []string
 	if !Severities[r.Labels["severity"]] {
@@ -182,8 +133,8 @@ func CheckRule(r Rule, docsURL string, anchors map[string]bool) []string {
 			out = append(out, fmt.Sprintf("annotations.runbook_url %q does not point at %s", u, docsURL))
 		case frag == "" || !anchors[frag]:
 			out = append(out, fmt.Sprintf("annotations.runbook_url %q: anchor #%s is no heading of docs/operations.md", u, frag))
-		case frag != GitHubAnchor(r.Alert):
-			out = append(out, fmt.Sprintf("annotations.runbook_url %q: anchor #%s is not the alert's own heading #%s", u, frag, GitHubAnchor(r.Alert)))
+		case frag != docscheck.Slug(r.Alert):
+			out = append(out, fmt.Sprintf("annotations.runbook_url %q: anchor #%s is not the alert's own heading #%s", u, frag, docscheck.Slug(r.Alert)))
 		}
 		if _, err := url.Parse(u); err != nil {
 			out = append(out, fmt.Sprintf("annotations.runbook_url %q: %v", u, err))

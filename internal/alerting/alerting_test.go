@@ -10,29 +10,6 @@ import (
 	"github.com/orders-platform/orders/internal/testtools"
 )
 
-func TestGitHubAnchor(t *testing.T) {
-	for _, tc := range []struct{ heading, want string }{
-		{"OrdersServiceDown", "ordersservicedown"},
-		{"What recovers by itself and what needs a person", "what-recovers-by-itself-and-what-needs-a-person"},
-		{"Why kube-prometheus-stack", "why-kube-prometheus-stack"},
-		{"Logs (JSON, stdout)", "logs-json-stdout"},
-		{"  Env_vars & more  ", "env_vars--more"},
-	} {
-		if got := GitHubAnchor(tc.heading); got != tc.want {
-			t.Errorf("GitHubAnchor(%q) = %q, want %q", tc.heading, got, tc.want)
-		}
-	}
-}
-
-func TestAnchors(t *testing.T) {
-	md := "# Title\n\n## Runbooks\n\n### `MongoDBDown`\n\n```sh\n# not a heading\n```\n\n### Runbooks\nText\n"
-	got := Anchors([]byte(md))
-	want := map[string]bool{"title": true, "runbooks": true, "mongodbdown": true, "runbooks-1": true}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Anchors = %v, want %v", got, want)
-	}
-}
-
 func TestCheckRule(t *testing.T) {
 	const docs = "https://example.org/docs/operations.md"
 	anchors := map[string]bool{"mongodbdown": true, "nodenotready": true}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/orders-platform/orders/internal/alerting"
+	"github.com/orders-platform/orders/internal/docscheck"
 	"github.com/orders-platform/orders/internal/localstack/stacktest"
 	"github.com/orders-platform/orders/internal/testtools"
 )
@@ -100,7 +101,7 @@ func runbookHeadings(md []byte) []string {
 func TestAlertRunbooks(t *testing.T) {
 	rules := renderedRules(t)
 	docs := readDocs(t)
-	anchors := alerting.Anchors(docs)
+	anchors := docscheck.Anchors(docs)
 	names := map[string]bool{}
 	perEnv := map[string]map[string]int{}
 	for _, r := range rules {
@@ -146,7 +147,7 @@ func TestAlertRunbooks(t *testing.T) {
 // TestRunbookCheckFails proves the runbook check catches a broken alert: one without
 // a runbook and one pointing at a heading that does not exist.
 func TestRunbookCheckFails(t *testing.T) {
-	anchors := alerting.Anchors(readDocs(t))
+	anchors := docscheck.Anchors(readDocs(t))
 	for _, tc := range []struct {
 		name string
 		ann  map[string]string

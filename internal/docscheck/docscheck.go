@@ -115,7 +115,7 @@ func Anchors(md []byte) map[string]bool {
 
 // Slug is GitHub's anchor for a heading text.
 func Slug(text string) string {
-	text = strings.ReplaceAll(text, "`", "")
+	text = strings.ReplaceAll(strings.TrimSpace(text), "`", "")
 	// Link text stays, the target goes: [x](y) -> x.
 	text = linkInText.ReplaceAllString(text, "$1")
 	var b strings.Builder

@@ -18,6 +18,9 @@ func TestSlug(t *testing.T) {
 		{"Per environment: `terraform/platform`", "per-environment-terraformplatform"},
 		{"RPO and RTO", "rpo-and-rto"},
 		{"See [the docs](x.md) now", "see-the-docs-now"},
+		{"OrdersServiceDown", "ordersservicedown"},
+		{"Logs (JSON, stdout)", "logs-json-stdout"},
+		{"  Env_vars & more  ", "env_vars--more"},
 	} {
 		if got := Slug(tc.heading); got != tc.want {
 			t.Errorf("Slug(%q) = %q, want %q", tc.heading, got, tc.want)
@@ -26,9 +29,9 @@ func TestSlug(t *testing.T) {
 }
 
 func TestAnchorsNumberRepeatsAndSkipCode(t *testing.T) {
-	md := []byte("# A\n## A\n```\n# not a heading\n```\n<a name=\"custom\"></a>\n")
+	md := []byte("# A\n## A\n```\n# not a heading\n```\n<a name=\"custom\"></a>\n### `MongoDBDown`\n")
 	got := Anchors([]byte(md))
-	for _, want := range []string{"a", "a-1", "custom"} {
+	for _, want := range []string{"a", "a-1", "custom", "mongodbdown"} {
 		if !got[want] {
 			t.Errorf("anchor %q missing from %v", want, got)
 		}
