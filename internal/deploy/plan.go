@@ -708,7 +708,7 @@ const OrdersTestGatewayURL = "http://orders-gateway.envoy-gateway-system.svc.clu
 func helmTestThroughHTTPS(p *Plan, domain string) error {
 	port := int64(443) // charts/edge values.yaml tls.port
 	if edge, ok := p.Step("edge"); ok {
-		if v, found, err := unstructuredNumber(edge.Values, "tls", "port"); err != nil {
+		if v, found, err := valuesInt(edge.Values, "tls", "port"); err != nil {
 			return fmt.Errorf("edge values for %s: tls.port: %w", p.Env, err)
 		} else if found {
 			port = v
@@ -724,8 +724,9 @@ func helmTestThroughHTTPS(p *Plan, domain string) error {
 	return nil
 }
 
-// unstructuredNumber reads an integer at path from values parsed from YAML or set in Go.
-func unstructuredNumber(values map[string]any, path ...string) (int64, bool, error) {
+// valuesInt reads an integer at path from Helm values, parsed from YAML (float64)
+// or set in Go (int, int64).
+func valuesInt(values map[string]any, path ...string) (int64, bool, error) {
 	var v any = values
 	for _, k := range path {
 		m, ok := v.(map[string]any)
@@ -822,16 +823,11 @@ func mongoTopology(values map[string]any, namespace string) (MongoTopology, erro
 		if t.ReplicaSet == "" {
 			t.ReplicaSet = "rs0"
 		}
-		switch n := values["replicaCount"].(type) {
-		case float64:
-			t.Members = int(n)
-		case int64:
-			t.Members = int(n)
-		case int:
-			t.Members = n
-		default:
+		n, found, err := valuesInt(values, "replicaCount")
+		if err != nil || !found {
 			return t, fmt.Errorf("replicaCount must be a number for a replica set, got %v", values["replicaCount"])
 		}
+		t.Members = int(n)
 	}
 	return t, nil
 }
