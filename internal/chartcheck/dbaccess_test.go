@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -102,19 +100,9 @@ func TestDBAccessMatchesTheCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tf, err := os.ReadFile(filepath.Join(root, "terraform", "platform", "variables.tf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?s)variable "developer_kubernetes_groups" \{.*?default\s*=\s*\[([^\]]*)\]`).FindSubmatch(tf)
-	if m == nil {
-		t.Fatal(`terraform/platform/variables.tf: no default for variable "developer_kubernetes_groups"`)
-	}
 	var tfGroups []any
-	for _, g := range strings.Split(string(m[1]), ",") {
-		if g = strings.Trim(strings.TrimSpace(g), `"`); g != "" {
-			tfGroups = append(tfGroups, g)
-		}
+	for _, g := range platformListDefault(t, root, "developer_kubernetes_groups") {
+		tfGroups = append(tfGroups, g)
 	}
 	envs, err := Environments(root)
 	if err != nil {

@@ -253,30 +253,7 @@ func TestMongoDBValuesCatchMistakes(t *testing.T) {
 // default of variable ecr_repositories.
 func TestMirrorRepositoriesExistInTerraform(t *testing.T) {
 	root, up, _ := mongoDBFiles(t)
-	mod, findings, err := tfcheck.LoadModule(filepath.Join(root, "terraform", "platform"))
-	if err != nil || len(findings) > 0 {
-		t.Fatalf("load terraform/platform: %v %v", err, findings)
-	}
-	var repos []string
-	for _, b := range mod.Blocks("variable") {
-		if len(b.Block.Labels) != 1 || b.Block.Labels[0] != "ecr_repositories" {
-			continue
-		}
-		attr, ok := b.Block.Body.Attributes["default"]
-		if !ok {
-			t.Fatal("variable ecr_repositories has no default")
-		}
-		v, diags := attr.Expr.Value(nil)
-		if diags.HasErrors() {
-			t.Fatalf("ecr_repositories default is not a literal list: %v", diags)
-		}
-		for _, e := range v.AsValueSlice() {
-			repos = append(repos, e.AsString())
-		}
-	}
-	if len(repos) == 0 {
-		t.Fatal("terraform/platform declares no ecr_repositories")
-	}
+	repos := platformListDefault(t, root, "ecr_repositories")
 	for _, img := range up.Images {
 		if !slices.Contains(repos, img.ECRRepository) {
 			t.Errorf("charts/mongodb/upstream.yaml: image %s is mirrored to %q, which terraform/platform's ecr_repositories (%v) does not create", img.Name, img.ECRRepository, repos)
@@ -311,4 +288,35 @@ func admitsMonitoring(rules any, port int) bool {
 		}
 	}
 	return false
+}
+
+// platformListDefault is the default of a list(string) variable of terraform/platform,
+// read from the HCL (the value environments get unless their tfvars set one).
+func platformListDefault(t *testing.T, root, variable string) []string {
+	t.Helper()
+	mod, findings, err := tfcheck.LoadModule(filepath.Join(root, "terraform", "platform"))
+	if err != nil || len(findings) > 0 {
+		t.Fatalf("load terraform/platform: %v %v", err, findings)
+	}
+	var out []string
+	for _, b := range mod.Blocks("variable") {
+		if len(b.Block.Labels) != 1 || b.Block.Labels[0] != variable {
+			continue
+		}
+		attr, ok := b.Block.Body.Attributes["default"]
+		if !ok {
+			t.Fatalf("variable %s has no default", variable)
+		}
+		v, diags := attr.Expr.Value(nil)
+		if diags.HasErrors() {
+			t.Fatalf("%s default is not a literal list: %v", variable, diags)
+		}
+		for _, e := range v.AsValueSlice() {
+			out = append(out, e.AsString())
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("terraform/platform declares no default for %s", variable)
+	}
+	return out
 }
