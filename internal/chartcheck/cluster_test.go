@@ -3,39 +3,27 @@ package chartcheck
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/orders-platform/orders/internal/tfcheck"
 )
 
-// snapshotTargetTags reads the tags the DLM snapshot policy selects volumes by: the
-// environment's terraform.tfvars when it sets ebs_snapshot_target_tags, else the
-// variable's default in terraform/platform/variables.tf.
+// snapshotTargetTags are the tags the DLM snapshot policy selects volumes by: the
+// environment's ebs_snapshot_target_tags (its terraform.tfvars, else the default).
 func snapshotTargetTags(t *testing.T, root, env string) map[string]string {
 	t.Helper()
-	block := regexp.MustCompile(`(?s)ebs_snapshot_target_tags"?\s*(?:\{[^{]*?default\s*)?=\s*\{(.*?)\}`)
-	pair := regexp.MustCompile(`"([^"]+)"\s*=\s*"([^"]*)"`)
-	for _, f := range []string{filepath.Join(root, "environments", env, "terraform.tfvars"), filepath.Join(root, "terraform", "platform", "variables.tf")} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := block.FindSubmatch(b)
-		if m == nil {
-			continue
-		}
-		out := map[string]string{}
-		for _, p := range pair.FindAllSubmatch(m[1], -1) {
-			out[string(p[1])] = string(p[2])
-		}
-		if len(out) > 0 {
-			return out
-		}
+	v, found, err := tfcheck.EnvironmentValue(root, env, "ebs_snapshot_target_tags")
+	if err != nil || !found || !v.CanIterateElements() {
+		t.Fatalf("no ebs_snapshot_target_tags map for %s in its terraform.tfvars or terraform/platform/variables.tf: %v", env, err)
 	}
-	t.Fatalf("no ebs_snapshot_target_tags for %s in its terraform.tfvars or terraform/platform/variables.tf", env)
-	return nil
+	out := map[string]string{}
+	for k, val := range v.AsValueMap() {
+		out[k] = val.AsString()
+	}
+	return out
 }
 
 // TestClusterStorageClass: every AWS environment whose MongoDB claims a

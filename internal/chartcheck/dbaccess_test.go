@@ -100,10 +100,6 @@ func TestDBAccessMatchesTheCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tfGroups []any
-	for _, g := range platformListDefault(t, root, "developer_kubernetes_groups") {
-		tfGroups = append(tfGroups, g)
-	}
 	envs, err := Environments(root)
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +129,10 @@ func TestDBAccessMatchesTheCluster(t *testing.T) {
 		}
 		if got, _ := access["pods"].([]any); !slices.Equal(got, want) {
 			t.Errorf("environments/%s/values/db-access.yaml: pods %v, want the MongoDB pods %v", env, got, want)
+		}
+		var tfGroups []any
+		for _, g := range environmentStrings(t, root, env, "developer_kubernetes_groups") {
+			tfGroups = append(tfGroups, g)
 		}
 		if got, _ := access["groups"].([]any); !slices.Equal(got, tfGroups) {
 			t.Errorf("environments/%s/values/db-access.yaml: groups %v, want Terraform's developer_kubernetes_groups %v", env, got, tfGroups)

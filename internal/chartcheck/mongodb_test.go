@@ -249,14 +249,23 @@ func TestMongoDBValuesCatchMistakes(t *testing.T) {
 }
 
 // TestMirrorRepositoriesExistInTerraform: every image the pipeline mirrors for
-// MongoDB needs its ECR repository, which terraform/platform creates from the
-// default of variable ecr_repositories.
+// MongoDB needs its ECR repository, which terraform/platform creates from each AWS
+// environment's ecr_repositories (its tfvars, else the default).
 func TestMirrorRepositoriesExistInTerraform(t *testing.T) {
 	root, up, _ := mongoDBFiles(t)
-	repos := platformListDefault(t, root, "ecr_repositories")
-	for _, img := range up.Images {
-		if !slices.Contains(repos, img.ECRRepository) {
-			t.Errorf("charts/mongodb/upstream.yaml: image %s is mirrored to %q, which terraform/platform's ecr_repositories (%v) does not create", img.Name, img.ECRRepository, repos)
+	envs, err := Environments(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range envs {
+		if _, err := os.Stat(filepath.Join(root, "environments", env, "terraform.tfvars")); err != nil {
+			continue // not on AWS: no ECR
+		}
+		repos := environmentStrings(t, root, env, "ecr_repositories")
+		for _, img := range up.Images {
+			if !slices.Contains(repos, img.ECRRepository) {
+				t.Errorf("charts/mongodb/upstream.yaml: image %s is mirrored to %q, which %s's ecr_repositories (%v) does not create", img.Name, img.ECRRepository, env, repos)
+			}
 		}
 	}
 }
@@ -290,33 +299,17 @@ func admitsMonitoring(rules any, port int) bool {
 	return false
 }
 
-// platformListDefault is the default of a list(string) variable of terraform/platform,
-// read from the HCL (the value environments get unless their tfvars set one).
-func platformListDefault(t *testing.T, root, variable string) []string {
+// environmentStrings is a list(string) variable of terraform/platform as environment
+// env sets it (its terraform.tfvars, else the default).
+func environmentStrings(t *testing.T, root, env, variable string) []string {
 	t.Helper()
-	mod, findings, err := tfcheck.LoadModule(filepath.Join(root, "terraform", "platform"))
-	if err != nil || len(findings) > 0 {
-		t.Fatalf("load terraform/platform: %v %v", err, findings)
+	v, found, err := tfcheck.EnvironmentValue(root, env, variable)
+	if err != nil || !found || !v.CanIterateElements() {
+		t.Fatalf("environment %s: no list %s in its terraform.tfvars or terraform/platform/variables.tf: %v", env, variable, err)
 	}
 	var out []string
-	for _, b := range mod.Blocks("variable") {
-		if len(b.Block.Labels) != 1 || b.Block.Labels[0] != variable {
-			continue
-		}
-		attr, ok := b.Block.Body.Attributes["default"]
-		if !ok {
-			t.Fatalf("variable %s has no default", variable)
-		}
-		v, diags := attr.Expr.Value(nil)
-		if diags.HasErrors() {
-			t.Fatalf("%s default is not a literal list: %v", variable, diags)
-		}
-		for _, e := range v.AsValueSlice() {
-			out = append(out, e.AsString())
-		}
-	}
-	if len(out) == 0 {
-		t.Fatalf("terraform/platform declares no default for %s", variable)
+	for _, e := range v.AsValueSlice() {
+		out = append(out, e.AsString())
 	}
 	return out
 }

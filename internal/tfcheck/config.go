@@ -198,3 +198,38 @@ func Relative(root string, fs []Finding) []Finding {
 	}
 	return out
 }
+
+// EnvironmentValue is the value environment env gives variable name of
+// terraform/platform (under root): its terraform.tfvars assignment, else the
+// variable's default. Only literal values can be read; found is false when neither
+// sets one.
+func EnvironmentValue(root, env, name string) (v cty.Value, found bool, err error) {
+	tfvars := filepath.Join(root, "environments", env, "terraform.tfvars")
+	f, fs, err := ParseFile(tfvars)
+	if err != nil || len(fs) > 0 {
+		return cty.NilVal, false, fmt.Errorf("%s: %v %v", tfvars, err, fs)
+	}
+	if a, ok := f.Body.Attributes[name]; ok {
+		return literalValue(tfvars, name, a.Expr)
+	}
+	m, fs, err := LoadModule(filepath.Join(root, "terraform", "platform"))
+	if err != nil || len(fs) > 0 {
+		return cty.NilVal, false, fmt.Errorf("terraform/platform: %v %v", err, fs)
+	}
+	for _, b := range m.Blocks("variable") {
+		if len(b.Block.Labels) == 1 && b.Block.Labels[0] == name {
+			if a, ok := b.Block.Body.Attributes["default"]; ok {
+				return literalValue(b.File.Path, name, a.Expr)
+			}
+		}
+	}
+	return cty.NilVal, false, nil
+}
+
+func literalValue(file, name string, e hclsyntax.Expression) (cty.Value, bool, error) {
+	v, diags := e.Value(nil)
+	if diags.HasErrors() {
+		return cty.NilVal, false, fmt.Errorf("%s: %s is not a literal value: %v", file, name, diags)
+	}
+	return v, true, nil
+}
