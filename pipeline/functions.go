@@ -154,8 +154,26 @@ type awsRun struct {
 	ctr *dagger.Container // terraform, initialised
 }
 
-// awsEnvironment validates the environment and credentials and initialises
-// Terraform, all before anything changes.
+// stateBucket is the given state bucket, or the one terraform/bootstrap names
+// for the credentials' account and the environment's region.
+func (p *Pipeline) stateBucket(ctx context.Context, env *environments.Environment, bucket string) (string, error) {
+	if bucket != "" {
+		return bucket, nil
+	}
+	cfg, err := p.aws.config(ctx, env.Region)
+	if err != nil {
+		return "", err
+	}
+	acct, err := account(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	return StateBucket(acct, env.Region)
+}
+
+// awsEnvironment validates the environment and credentials, runs the preflight
+// of plan, provision, deploy and destroy, and initialises Terraform, all before
+// anything changes.
 func (p *Pipeline) awsEnvironment(ctx context.Context, function, name, bucket string) (*awsRun, error) {
 	env, err := p.environment(ctx, name)
 	if err != nil {
@@ -167,20 +185,17 @@ func (p *Pipeline) awsEnvironment(ctx context.Context, function, name, bucket st
 	if err := p.aws.require(function); err != nil {
 		return nil, err
 	}
-	if bucket == "" {
-		cfg, err := p.aws.config(ctx, env.Region)
-		if err != nil {
-			return nil, err
-		}
-		acct, err := account(ctx, cfg)
-		if err != nil {
-			return nil, err
-		}
-		if bucket, err = StateBucket(acct, env.Region); err != nil {
-			return nil, err
-		}
+	if bucket, err = p.stateBucket(ctx, env, bucket); err != nil {
+		return nil, err
 	}
 	tf := Terraform{Env: env, Bucket: bucket}
+	if mode, ok := PreflightModes[function]; ok {
+		report, err := p.preflight(ctx, env, bucket, mode, "")
+		if err != nil {
+			return nil, err
+		}
+		tf.BucketRegion = report.BucketRegion
+	}
 	initArgs, err := tf.Init()
 	if err != nil {
 		return nil, err

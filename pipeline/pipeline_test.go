@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -216,7 +217,7 @@ func TestTerraformCommands(t *testing.T) {
 		got  []string
 		want string
 	}{
-		{"init", init, "terraform -chdir=terraform/platform init -input=false -no-color -backend-config=../../environments/dev/backend.hcl -backend-config=bucket=orders-tfstate-123456789012-eu-central-1"},
+		{"init", init, "terraform -chdir=terraform/platform init -input=false -no-color -backend-config=../../environments/dev/backend.hcl -backend-config=bucket=orders-tfstate-123456789012-eu-central-1 -backend-config=region=eu-central-1"},
 		{"plan", tf.Plan(), "terraform -chdir=terraform/platform plan -input=false -no-color -lock-timeout=5m -detailed-exitcode -var-file=../../environments/dev/terraform.tfvars -out=platform.tfplan"},
 		{"apply applies the plan shown", tf.Apply(), "terraform -chdir=terraform/platform apply -input=false -no-color -lock-timeout=5m -auto-approve platform.tfplan"},
 		{"destroy", tf.Destroy(), "terraform -chdir=terraform/platform destroy -input=false -no-color -lock-timeout=5m -auto-approve -var-file=../../environments/dev/terraform.tfvars"},
@@ -225,6 +226,9 @@ func TestTerraformCommands(t *testing.T) {
 		if g := strings.Join(tt.got, " "); g != tt.want {
 			t.Errorf("%s:\n got %s\nwant %s", tt.name, g, tt.want)
 		}
+	}
+	if init, _ := (Terraform{Env: devEnv, Bucket: "b", BucketRegion: "us-east-1"}).Init(); !slices.Contains(init, "-backend-config=region=us-east-1") {
+		t.Errorf("init with the bucket's own region: %v", init)
 	}
 	if _, err := (Terraform{Env: localEnv, Bucket: "b"}).Init(); err == nil {
 		t.Error("init for local accepted")

@@ -39,6 +39,9 @@ func StateBucket(account, region string) (string, error) {
 type Terraform struct {
 	Env    *environments.Environment
 	Bucket string
+	// BucketRegion is the state bucket's region (the preflight learns it);
+	// empty means the environment's.
+	BucketRegion string
 }
 
 func (t Terraform) chdir(args ...string) []string {
@@ -48,7 +51,9 @@ func (t Terraform) chdir(args ...string) []string {
 // rel makes a repository path relative to terraform/platform.
 func rel(p string) string { return "../../" + p }
 
-// Init initialises the S3 backend with the environment's own state key.
+// Init initialises the S3 backend with the environment's own state key. The
+// region is given here: it is written once, in terraform.tfvars, not in
+// backend.hcl.
 func (t Terraform) Init() ([]string, error) {
 	if !t.Env.AWS {
 		return nil, fmt.Errorf("environment %q has no Terraform", t.Env.Name)
@@ -56,9 +61,13 @@ func (t Terraform) Init() ([]string, error) {
 	if t.Bucket == "" {
 		return nil, fmt.Errorf("terraform init for %s: no state bucket", t.Env.Name)
 	}
+	region := t.BucketRegion
+	if region == "" {
+		region = t.Env.Region
+	}
 	return t.chdir("init", "-input=false", "-no-color",
 		"-backend-config="+rel(t.Env.BackendFile()),
-		"-backend-config=bucket="+t.Bucket), nil
+		"-backend-config=bucket="+t.Bucket, "-backend-config=region="+region), nil
 }
 
 // PlanFile is where Plan writes the plan Apply then applies.
