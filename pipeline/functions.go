@@ -7,6 +7,9 @@ import (
 	"path"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
 	"dagger.io/dagger"
 
 	"github.com/orders-platform/orders/internal/charts"
@@ -422,7 +425,10 @@ func (p *Pipeline) Diff(ctx context.Context, env, bucket string) (string, error)
 }
 
 // Destroy uninstalls the releases, then destroys the environment's platform.
-// It refuses unless confirm repeats the environment's name.
+// It refuses unless confirm repeats the environment's name. The uninstall
+// waits for the load balancers to go before their controller does and releases
+// the volumes (internal/deploy, teardown.go); the report ends with what destroy
+// deliberately keeps (snapshots, retained volumes) and how to delete each.
 func (p *Pipeline) Destroy(ctx context.Context, env, confirm, bucket string) (string, error) {
 	if err := ConfirmDestroy(env, confirm); err != nil {
 		return "", err
@@ -432,6 +438,7 @@ func (p *Pipeline) Destroy(ctx context.Context, env, confirm, bucket string) (st
 		return "", err
 	}
 	raw, out, err := p.outputs(ctx, run)
+	uninstalled := ""
 	if err != nil {
 		// Nothing (or not all) was provisioned: nothing to uninstall.
 		p.progress("no complete Terraform outputs (%v): skipping the uninstall", err)
@@ -441,13 +448,23 @@ func (p *Pipeline) Destroy(ctx context.Context, env, confirm, bucket string) (st
 		if err != nil {
 			return "", err
 		}
-		p.progress("uninstall the releases --env=%s (releases their load balancer and volumes)", env)
-		if _, err := stdout(ctx, "deployer uninstall", p.onCluster(out.Region, raw).WithExec(args)); err != nil {
+		p.progress("uninstall the releases --env=%s (their load balancer first, then the add-ons, then the volumes)", env)
+		if uninstalled, err = stdout(ctx, "deployer uninstall", p.onCluster(out.Region, raw).WithExec(args)); err != nil {
 			return "", err
 		}
+		fmt.Fprint(p.log, uninstalled)
 	}
 	p.progress("terraform destroy --env=%s", env)
-	return stdout(ctx, "terraform destroy --env="+env, run.ctr.WithExec(run.tf.Destroy()))
+	destroyed, err := stdout(ctx, "terraform destroy --env="+env, run.ctr.WithExec(run.tf.Destroy()))
+	if err != nil {
+		return "", err
+	}
+	var snapshots []ec2types.Snapshot
+	cfg, listErr := p.aws.config(ctx, run.env.Region)
+	if listErr == nil {
+		snapshots, listErr = KeptSnapshots(ctx, ec2.NewFromConfig(cfg), env)
+	}
+	return lastLines(destroyed, 5) + "\n" + DestroyKept(env, run.env.Region, snapshots, listErr, uninstalled), nil
 }
 
 // DBTunnel is a service forwarding MongoDB of the environment, authenticated
