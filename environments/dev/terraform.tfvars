@@ -52,8 +52,8 @@ backup_bucket_force_destroy = true
 secret_recovery_window_days = 0
 kms_deletion_window_days    = 7
 
-# Container images: the services, the backup job, and the third-party images
-# mirrored so that no deployment pulls from a public registry.
+# Container images: the services, the backup job, and the data path's third-party
+# images, mirrored so that those never come from a public registry at run time.
 ecr_repositories = [
   "service1",
   "service2",

@@ -286,7 +286,7 @@ variable "developer_reads_app_password" {
 ################################################################################
 
 variable "ecr_repositories" {
-  description = "Private ECR repositories, created as <project>-<environment>/<name>. The services plus third-party images mirrored into ECR so that no deployment pulls from a public registry."
+  description = "Private ECR repositories, created as <project>-<environment>/<name>. The services plus the data path's third-party images (MongoDB, Envoy), mirrored so that those never come from a public registry at run time (the cluster add-ons still pull from theirs)."
   type        = list(string)
   default = [
     "service1",
