@@ -133,7 +133,10 @@ func Load(root, env, bucket, stateKey string) (*Environment, error) {
 	}
 	fs = append(fs, tfcheck.CheckBackendConfig(filepath.Join(root, "environments", env, "backend.hcl"), env)...)
 	for _, f := range tfcheck.Relative(root, fs) {
-		if f.Check != "region" && !strings.Contains(f.Msg, "region") {
+		// Only this environment's files and what every deploy reads (the
+		// workflows); another environment's region is that one's business.
+		mine := strings.HasPrefix(f.File, filepath.Join("environments", env)+"/") || strings.HasPrefix(f.File, ".github/")
+		if !mine || (f.Check != "region" && !strings.Contains(f.Msg, "region")) {
 			continue
 		}
 		e.RepositoryProblems = append(e.RepositoryProblems, Problem{Check: "region", Message: fmt.Sprintf("%s:%d: %s", f.File, f.Line, f.Msg),

@@ -352,6 +352,21 @@ func TestRegionDisagrees(t *testing.T) {
 	requireOnly(t, run(t, healthy(), env, ForPlan, "198.51.100.7"), map[string]string{
 		"region": "environments/dev/backend.hcl:2: region is written here and in terraform.tfvars",
 	})
+
+	// Another environment in another region (a disaster-recovery copy) is not dev's problem.
+	root = repoCopy(t)
+	prod, err := os.ReadFile(filepath.Join(root, "environments/prod/terraform.tfvars"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, root, "environments/prod/terraform.tfvars", strings.Replace(string(prod), `region = "eu-central-1"`, `region = "eu-west-1"`, 1))
+	if env, err = Load(root, "dev", "b", "platform/dev/terraform.tfstate"); err != nil || len(env.RepositoryProblems) > 0 {
+		t.Errorf("dev reports prod's region: %v %v", env.RepositoryProblems, err)
+	}
+	if env, err = Load(root, "prod", "b", "platform/prod/terraform.tfstate"); err != nil || len(env.RepositoryProblems) != 1 ||
+		!strings.Contains(env.RepositoryProblems[0].Message, `region "eu-west-1" differs from the bootstrap's "eu-central-1"`) {
+		t.Errorf("prod's own region against the bootstrap's: %v %v", env.RepositoryProblems, err)
+	}
 }
 
 func TestStateBucketAndBootstrap(t *testing.T) {
