@@ -62,13 +62,13 @@ jobs:
 func firstRunFixture(t *testing.T, files map[string]string) string {
 	t.Helper()
 	base := map[string]string{
-		"go.mod":                                 "module " + ModulePath + "\n",
-		"terraform/platform/variables.tf":        fixturePlatformVars,
-		"terraform/bootstrap/terraform.tfvars":   "region = \"eu-central-1\"\ngithub_environments = [\"dev\", \"prod\"]\n",
-		"environments/dev/terraform.tfvars":      "region = \"eu-central-1\"\n",
-		"environments/prod/terraform.tfvars":     "region = \"eu-central-1\"\ncluster_endpoint_public_access_cidrs = [\"198.18.0.0/16\"]\n",
-		".github/workflows/deploy.yml":           fixtureDeploy,
-		".github/workflows/drift.yml":            fixtureDrift,
+		"go.mod":                                "module " + ModulePath + "\n",
+		"terraform/platform/variables.tf":       fixturePlatformVars,
+		"terraform/bootstrap/terraform.tfvars":  "region = \"eu-central-1\"\ngithub_environments = [\"dev\", \"prod\"]\n",
+		"environments/dev/terraform.tfvars":     "region = \"eu-central-1\"\n",
+		"environments/prod/terraform.tfvars":    "region = \"eu-central-1\"\ncluster_endpoint_public_access_cidrs = [\"198.18.0.0/16\"]\n",
+		".github/workflows/deploy.yml":          fixtureDeploy,
+		".github/workflows/drift.yml":           fixtureDrift,
 		"environments/local/values/orders.yaml": "{}\n",
 	}
 	for k, v := range files {
