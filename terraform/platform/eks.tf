@@ -70,40 +70,20 @@ module "eks" {
   # An access entry takes an IAM user or role ARN, a role's path included, never an
   # STS session ARN (docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html).
   access_entries = merge({ for arn in local.admin_principal_arns : "admin-${arn}" => {
-    principal_arn = arn
-    policy_associations = {
-      admin = {
-        policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-        access_scope = { type = "cluster" }
-      }
-    }
+    principal_arn       = arn
+    policy_associations = local.cluster_admin_policy
     } }, {
     cluster_admin = {
-      principal_arn = data.aws_iam_role.cluster_admin.arn
-      policy_associations = {
-        admin = {
-          policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-          access_scope = { type = "cluster" }
-        }
-      }
+      principal_arn       = data.aws_iam_role.cluster_admin.arn
+      policy_associations = local.cluster_admin_policy
     }
     deploy = {
-      principal_arn = data.aws_iam_role.deploy.arn
-      policy_associations = {
-        admin = {
-          policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-          access_scope = { type = "cluster" }
-        }
-      }
+      principal_arn       = data.aws_iam_role.deploy.arn
+      policy_associations = local.cluster_admin_policy
     }
     operator = {
-      principal_arn = data.aws_iam_role.operator.arn
-      policy_associations = {
-        admin = {
-          policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-          access_scope = { type = "cluster" }
-        }
-      }
+      principal_arn       = data.aws_iam_role.operator.arn
+      policy_associations = local.cluster_admin_policy
     }
     developer = {
       principal_arn = data.aws_iam_role.developer.arn
@@ -240,6 +220,14 @@ module "eks" {
 }
 
 locals {
+  # Kubernetes cluster-admin, the policy of every admin access entry.
+  cluster_admin_policy = {
+    admin = {
+      policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+      access_scope = { type = "cluster" }
+    }
+  }
+
   # One node group across the environment's AZs, or one per AZ. Per AZ, the cluster
   # autoscaler knows which zone a new node lands in: a pod pinned to its zone (a
   # MongoDB member by its EBS volume, a replica by the DoNotSchedule zone spread) gets a
