@@ -54,6 +54,7 @@ var ClusterFunctions = []string{"deploy", "diff", "destroy", "remove-tenant", "d
 var (
 	envFlag    = regexp.MustCompile(`--env=(\$\{\{[^}]*\}\}|[^\s]+)`)
 	matrixExpr = regexp.MustCompile(`^\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}$`)
+	expression = regexp.MustCompile(`\$\{\{[^}]*\}\}`)
 )
 
 // WorkflowJobs reads every job of the workflows under root.
@@ -123,7 +124,8 @@ func WorkflowJobs(root string) ([]WorkflowJob, error) {
 				if !ok {
 					continue
 				}
-				for _, tok := range strings.Fields(args) {
+				// An expression's spaces (--commit=${{ github.sha }}) are not token breaks.
+				for _, tok := range strings.Fields(expression.ReplaceAllString(args, "x")) {
 					if !strings.HasPrefix(tok, "-") {
 						job.Functions = append(job.Functions, tok)
 						break

@@ -32,7 +32,10 @@ jobs:
     steps:
       - uses: dagger/dagger-for-github@27b130bf0f79a7f6fbbbe0fbca6760dc9bb40a77 # v8.4.1
         with:
-          args: --aws-access-key-id=env://AWS_ACCESS_KEY_ID deploy --env=dev export --path=x
+          args: >-
+            --aws-access-key-id=env://AWS_ACCESS_KEY_ID
+            --commit=${{ github.sha }}
+            deploy --env=dev export --path=x
   prod:
     runs-on: [self-hosted, vpc]
     environment: prod
@@ -156,7 +159,7 @@ func TestCheckRegionOnce(t *testing.T) {
 	}
 	expect(t, fs, []want{
 		{"terraform.tfvars", 2, `region "eu-west-1" differs from the bootstrap's "eu-central-1"`},
-		{"deploy.yml", 22, `region "eu-central-1" written in a workflow`},
+		{"deploy.yml", 25, `region "eu-central-1" written in a workflow`},
 	})
 }
 
