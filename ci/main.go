@@ -256,10 +256,12 @@ func (m *Orders) Up(
 	})
 }
 
+// DbTunnel, not DBTunnel: the engine would name that command dbtunnel (core/typedef.go@v0.21.8).
+
 // An authenticated tunnel to the environment's MongoDB, through EKS with your AWS credentials:
 // `dagger call db-tunnel --env=dev up --ports=27017:27017`. Needs AWS credentials.
 // +cache="never"
-func (m *Orders) DBTunnel(
+func (m *Orders) DbTunnel(
 	ctx context.Context,
 	// environment: a folder under environments/ (dev, prod, …)
 	env string,
