@@ -191,7 +191,7 @@ func (p *Pipeline) awsEnvironment(ctx context.Context, function, name, bucket st
 		WithMountedCache("/root/.terraform.d/plugin-cache", p.dag.CacheVolume("orders-terraform-plugins")).
 		WithEnvVariable("TF_PLUGIN_CACHE_DIR", "/root/.terraform.d/plugin-cache").
 		WithEnvVariable("TF_IN_AUTOMATION", "1").
-		WithEnvVariable("ORDERS_PIPELINE_RUN", p.runID).
+		WithEnvVariable(runIDVariable, p.runID).
 		WithExec(initArgs)
 	if _, err := stdout(ctx, "terraform init for "+name, ctr); err != nil {
 		return nil, err

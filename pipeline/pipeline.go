@@ -22,6 +22,10 @@ const (
 	GitImage   = "alpine/git:v2.49.1"
 )
 
+// runIDVariable carries Pipeline.runID into the containers of steps that read
+// or change live state, so the engine never answers them from its cache.
+const runIDVariable = "ORDERS_PIPELINE_RUN"
+
 // srcDir is where the repository is mounted in every container.
 const srcDir = "/src"
 

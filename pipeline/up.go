@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"strings"
 
@@ -10,6 +11,16 @@ import (
 
 // K3sImage runs the local cluster (the EKS minor of dev and prod).
 const K3sImage = "rancher/k3s:v1.35.0-k3s1"
+
+// k3sEntrypointFile starts k3s under Dagger: cgroup v2 set-up, stale state
+// cleared, images imported (see the script's header).
+const k3sEntrypointFile = "k3s-entrypoint.sh"
+
+// k3sEntrypointPath is where it is in the k3s container.
+const k3sEntrypointPath = "/usr/local/bin/orders-k3s-entrypoint"
+
+//go:embed k3s-entrypoint.sh
+var k3sEntrypoint string
 
 // LocalEnv is the environment `up` deploys.
 const LocalEnv = "local"
@@ -29,6 +40,46 @@ func k3sScript(tag string) string {
 	}
 	b.WriteString("wait $pid\n")
 	return b.String()
+}
+
+// k3sConfigVolume holds the kubeconfig k3s writes, shared with the deployer.
+const k3sConfigVolume = "orders-k3s-config"
+
+// k3sService is the local cluster with the service images to import.
+func (p *Pipeline) k3sService(tag string, tarballs map[string]*dagger.File) *dagger.Service {
+	c := p.dag.Container().From(K3sImage).
+		WithMountedCache("/var/lib/rancher/k3s", p.dag.CacheVolume("orders-k3s-data")).
+		WithMountedCache("/k3s-config", p.dag.CacheVolume(k3sConfigVolume)).
+		WithMountedTemp("/var/log").
+		WithExposedPort(6443).
+		WithExposedPort(80)
+	for _, s := range Services {
+		c = c.WithFile("/images/"+s+".tar", tarballs[s])
+	}
+	return c.AsService(dagger.ContainerAsServiceOpts{
+		Args:                     []string{"sh", "-c", k3sScript(tag)},
+		InsecureRootCapabilities: true,
+	})
+}
+
+// k3sRelease is the deployer installing the releases on the local cluster once
+// k3s has written its kubeconfig.
+func (p *Pipeline) k3sRelease(k3s *dagger.Service, req DeployerRequest) (*dagger.Container, error) {
+	args, err := req.Args()
+	if err != nil {
+		return nil, err
+	}
+	waitConfig := "until [ -s /k3s-config/k3s.yaml ]; do sleep 1; done; mkdir -p /work; sed 's#https://127.0.0.1:6443#https://k3s:6443#' /k3s-config/k3s.yaml > " + req.Kubeconfig
+	return p.deployer().
+		WithMountedCache("/k3s-config", p.dag.CacheVolume(k3sConfigVolume)).
+		WithServiceBinding("k3s", k3s).
+		WithExec([]string{"sh", "-c", waitConfig}).
+		WithExec(args), nil
+}
+
+// k3sSmoke is the contract checker against the local cluster's gateway.
+func (p *Pipeline) k3sSmoke(k3s *dagger.Service) *dagger.Container {
+	return p.goTool("smoke").WithServiceBinding("k3s", k3s)
 }
 
 // Up runs the whole system on k3s as a Dagger service: the images built from
@@ -54,7 +105,6 @@ func (p *Pipeline) Up(ctx context.Context, skipSmoke bool) (*dagger.Service, err
 		return nil, fmt.Errorf("up: engine platform: %w", err)
 	}
 	var k3s *dagger.Service
-	config := p.dag.CacheVolume("orders-k3s-config")
 	for _, st := range steps {
 		if !st.Runs() {
 			p.progress("%s", st)
@@ -66,19 +116,11 @@ func (p *Pipeline) Up(ctx context.Context, skipSmoke bool) (*dagger.Service, err
 			if err != nil {
 				return nil, fmt.Errorf("up failed at step build: %w", err)
 			}
-			c := p.dag.Container().From(K3sImage).
-				WithMountedCache("/var/lib/rancher/k3s", p.dag.CacheVolume("orders-k3s-data")).
-				WithMountedCache("/k3s-config", config).
-				WithMountedTemp("/var/log").
-				WithExposedPort(6443).
-				WithExposedPort(80)
+			tarballs := map[string]*dagger.File{}
 			for _, s := range Services {
-				c = c.WithFile("/images/"+s+".tar", images[s][0].AsTarball())
+				tarballs[s] = images[s][0].AsTarball()
 			}
-			k3s = c.AsService(dagger.ContainerAsServiceOpts{
-				Args:                     []string{"sh", "-c", k3sScript(tag)},
-				InsecureRootCapabilities: true,
-			})
+			k3s = p.k3sService(tag, tarballs)
 		case StepCluster:
 			p.progress("start k3s (%s)", K3sImage)
 			if _, err := k3s.Start(ctx); err != nil {
@@ -90,23 +132,18 @@ func (p *Pipeline) Up(ctx context.Context, skipSmoke bool) (*dagger.Service, err
 				images[s] = LocalImage(s, tag)
 			}
 			req := DeployerRequest{Action: DeployerApply, Env: LocalEnv, Root: srcDir, Kubeconfig: "/work/kubeconfig", Images: images, Timeout: "10m"}
-			args, err := req.Args()
+			release, err := p.k3sRelease(k3s, req)
 			if err != nil {
 				return nil, err
 			}
 			p.progress("helm releases --env=local")
-			waitConfig := "until [ -s /k3s-config/k3s.yaml ]; do sleep 1; done; mkdir -p /work; sed 's#https://127.0.0.1:6443#https://k3s:6443#' /k3s-config/k3s.yaml > " + req.Kubeconfig
-			out, err := stdout(ctx, "deployer --env=local", p.deployer().
-				WithMountedCache("/k3s-config", config).
-				WithServiceBinding("k3s", k3s).
-				WithExec([]string{"sh", "-c", waitConfig}).
-				WithExec(args))
+			out, err := stdout(ctx, "deployer --env=local", release)
 			if err != nil {
 				return nil, fmt.Errorf("up failed at step release: %w", err)
 			}
 			fmt.Fprint(p.log, out)
 		case StepSmoke:
-			if err := p.smoke(ctx, p.goTool("smoke").WithServiceBinding("k3s", k3s), "5m", "-url", "http://k3s"); err != nil {
+			if err := p.smoke(ctx, p.k3sSmoke(k3s), "5m", "-url", "http://k3s"); err != nil {
 				return nil, fmt.Errorf("up failed at step smoke: %w", err)
 			}
 		default:
