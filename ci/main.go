@@ -240,6 +240,7 @@ func (m *Orders) Smoke(
 // Run the whole system on k3s: images built from source and imported, the releases installed with the local
 // environment and smoke-tested. Returns the gateway: `dagger call up up --ports=8080:80`, then curl
 // http://localhost:8080/service2.
+// +cache="never"
 func (m *Orders) Up(
 	ctx context.Context,
 	// skip the smoke test

@@ -4,7 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
-	"strings"
 
 	"dagger.io/dagger"
 )
@@ -25,39 +24,31 @@ var k3sEntrypoint string
 // LocalEnv is the environment `up` deploys.
 const LocalEnv = "local"
 
-// k3sScript starts k3s, imports the service images tarballs under
-// /images/<service>.tar as docker.io/orders/<service>:<tag> (the orders chart's
-// local image names), and keeps the server in the foreground. ServiceLB exposes
-// the gateway's LoadBalancer Service on the node's port 80.
-func k3sScript(tag string) string {
-	var b strings.Builder
-	b.WriteString("set -e\n")
-	b.WriteString("k3s server --disable=traefik --disable=metrics-server --tls-san=k3s --write-kubeconfig=/k3s-config/k3s.yaml --write-kubeconfig-mode=644 &\n")
-	b.WriteString("pid=$!\n")
-	b.WriteString("until k3s ctr version >/dev/null 2>&1; do sleep 1; done\n")
-	for _, s := range Services {
-		fmt.Fprintf(&b, "k3s ctr -n k8s.io images import --index-name docker.io/%s /images/%s.tar\n", LocalImage(s, tag), s)
-	}
-	b.WriteString("wait $pid\n")
-	return b.String()
-}
-
 // k3sConfigVolume holds the kubeconfig k3s writes, shared with the deployer.
 const k3sConfigVolume = "orders-k3s-config"
 
-// k3sService is the local cluster with the service images to import.
+// k3sService is the local cluster with the service images to import. It starts
+// through the entrypoint script (cgroup v2 under Dagger's init, stale state
+// cleared). Start health-checks 6443 only: the gateway's port 80 answers once
+// the release step has installed the edge, after Start, so it skips the check
+// (core/healthcheck.go@v0.21.8 would retry it for 15 minutes).
 func (p *Pipeline) k3sService(tag string, tarballs map[string]*dagger.File) *dagger.Service {
 	c := p.dag.Container().From(K3sImage).
+		WithNewFile(k3sEntrypointPath, k3sEntrypoint, dagger.ContainerWithNewFileOpts{Permissions: 0o755}).
 		WithMountedCache("/var/lib/rancher/k3s", p.dag.CacheVolume("orders-k3s-data")).
 		WithMountedCache("/k3s-config", p.dag.CacheVolume(k3sConfigVolume)).
+		WithMountedTemp("/var/lib/kubelet").
 		WithMountedTemp("/var/log").
+		WithEnvVariable("ORDERS_IMAGE_TAG", tag).
+		WithEnvVariable(runIDVariable, p.runID).
 		WithExposedPort(6443).
-		WithExposedPort(80)
+		WithExposedPort(80, dagger.ContainerWithExposedPortOpts{ExperimentalSkipHealthcheck: true})
 	for _, s := range Services {
 		c = c.WithFile("/images/"+s+".tar", tarballs[s])
 	}
 	return c.AsService(dagger.ContainerAsServiceOpts{
-		Args:                     []string{"sh", "-c", k3sScript(tag)},
+		Args: []string{k3sEntrypointPath, "server", "--disable=traefik", "--disable=metrics-server", "--tls-san=k3s",
+			"--write-kubeconfig=/k3s-config/k3s.yaml", "--write-kubeconfig-mode=644"},
 		InsecureRootCapabilities: true,
 	})
 }
@@ -71,6 +62,7 @@ func (p *Pipeline) k3sRelease(k3s *dagger.Service, req DeployerRequest) (*dagger
 	}
 	waitConfig := "until [ -s /k3s-config/k3s.yaml ]; do sleep 1; done; mkdir -p /work; sed 's#https://127.0.0.1:6443#https://k3s:6443#' /k3s-config/k3s.yaml > " + req.Kubeconfig
 	return p.deployer().
+		WithEnvVariable(runIDVariable, p.runID).
 		WithMountedCache("/k3s-config", p.dag.CacheVolume(k3sConfigVolume)).
 		WithServiceBinding("k3s", k3s).
 		WithExec([]string{"sh", "-c", waitConfig}).
@@ -79,7 +71,7 @@ func (p *Pipeline) k3sRelease(k3s *dagger.Service, req DeployerRequest) (*dagger
 
 // k3sSmoke is the contract checker against the local cluster's gateway.
 func (p *Pipeline) k3sSmoke(k3s *dagger.Service) *dagger.Container {
-	return p.goTool("smoke").WithServiceBinding("k3s", k3s)
+	return p.goTool("smoke").WithEnvVariable(runIDVariable, p.runID).WithServiceBinding("k3s", k3s)
 }
 
 // Up runs the whole system on k3s as a Dagger service: the images built from

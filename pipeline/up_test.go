@@ -127,7 +127,9 @@ func TestUpStepsAreNeverAnsweredFromCache(t *testing.T) {
 				lastExec = i
 			}
 		}
-		if busted < 0 || busted > lastExec {
+		// The release container ends with the deployer's exec; smoke's exec is
+		// added by p.smoke, after everything here.
+		if busted < 0 || (what == "release" && busted > lastExec) {
 			t.Errorf("up's %s step has no %s=<run id> before it runs: a second up takes it from the cache", what, runIDVariable)
 		}
 		stub.mu.Lock()
