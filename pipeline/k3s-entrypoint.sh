@@ -35,8 +35,9 @@ if [ -f "${cgroup}/cgroup.controllers" ]; then
   while read -r pid; do
     echo "${pid}"
   done <"${cgroup}/cgroup.procs" >"${cgroup}/init/cgroup.procs" || true
+  read -r controllers <"${cgroup}/cgroup.controllers" || true
   enable=""
-  for controller in $(cat "${cgroup}/cgroup.controllers"); do
+  for controller in ${controllers}; do
     enable="${enable} +${controller}"
   done
   echo "${enable# }" >"${cgroup}/cgroup.subtree_control"

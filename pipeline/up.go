@@ -8,9 +8,6 @@ import (
 	"dagger.io/dagger"
 )
 
-// K3sImage runs the local cluster (the EKS minor of dev and prod).
-const K3sImage = "rancher/k3s:v1.35.0-k3s1"
-
 // k3sEntrypointFile starts k3s under Dagger: cgroup v2 set-up, stale state
 // cleared, images imported (see the script's header).
 const k3sEntrypointFile = "k3s-entrypoint.sh"
