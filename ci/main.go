@@ -258,6 +258,7 @@ func (m *Orders) Smoke(
 // Run the whole system on k3s: images built from source and imported, the releases installed with the local
 // environment and smoke-tested. Returns the gateway: `dagger call up up --ports=8080:80`, then curl
 // http://localhost:8080/service2.
+// +cache="never"
 func (m *Orders) Up(
 	ctx context.Context,
 	// skip the smoke test
@@ -274,10 +275,12 @@ func (m *Orders) Up(
 	})
 }
 
+// DbTunnel, not DBTunnel: the engine would name that command dbtunnel (core/typedef.go@v0.21.8).
+
 // An authenticated tunnel to the environment's MongoDB, through EKS with your AWS credentials:
 // `dagger call db-tunnel --env=dev up --ports=27017:27017`. Needs AWS credentials.
 // +cache="never"
-func (m *Orders) DBTunnel(
+func (m *Orders) DbTunnel(
 	ctx context.Context,
 	// environment: a folder under environments/ (dev, prod, …)
 	env string,

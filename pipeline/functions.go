@@ -41,14 +41,33 @@ func (p *Pipeline) Test(ctx context.Context) (string, error) {
 	return lastLines(services, 15) + "\n" + lastLines(goTests, 40) + "\n", nil
 }
 
-// makeContainer runs the Makefile: Go, npm (Node 24 comes from the tools cache), terraform.
+// toolsDir is the tools cache in the make container (internal/testtools' default).
+const toolsDir = "/root/.cache/orders-platform/tools"
+
+// makeContainer runs the Makefile: Go, npm and shellcheck (Node 24 comes from the
+// tools cache), terraform. The heavy test tools come from their upstream images
+// (TestToolImages), put where scripts/tools and internal/testtools look for
+// them, so `make tools` finds them instead of building them from source.
 func (p *Pipeline) makeContainer() *dagger.Container {
 	tf := p.dag.Container().From(TerraformImage).File("/bin/terraform")
-	return p.goContainer().
-		WithExec([]string{"sh", "-c", "apt-get update -qq && apt-get install -y -qq --no-install-recommends npm >/dev/null"}).
+	c := p.goContainer().
+		WithExec([]string{"sh", "-c", "apt-get update -qq && apt-get install -y -qq --no-install-recommends npm shellcheck >/dev/null"}).
 		WithFile("/usr/local/bin/terraform", tf).
-		WithMountedCache("/root/.cache/orders-platform/tools", p.dag.CacheVolume("orders-tools")).
+		WithMountedCache(toolsDir, p.dag.CacheVolume("orders-tools")).
 		WithEnvVariable("ORDERS_REQUIRE_TOOLS", "1")
+	var install []string
+	for i, t := range TestToolImages {
+		staged := fmt.Sprintf("/opt/upstream-tools/%d", i)
+		c = c.WithFile(staged, p.dag.Container().From(t.Image).File(t.Binary))
+		install = append(install, fmt.Sprintf("install -D -m 0755 %s %s", staged, ToolCachePath(toolsDir, t)))
+	}
+	return c.WithExec([]string{"sh", "-c", strings.Join(install, " && ")})
+}
+
+// ToolCachePath is where internal/testtools finds a tool's binary:
+// <dir>/<tool>-<version>/<binary name>.
+func ToolCachePath(dir string, t ToolImage) string {
+	return path.Join(dir, t.Tool+"-"+t.Version, path.Base(t.Binary))
 }
 
 // Check runs the static checks: gofmt and go vet, helm lint and render with the
@@ -209,7 +228,7 @@ func (p *Pipeline) awsEnvironment(ctx context.Context, function, name, bucket st
 		WithMountedCache("/root/.terraform.d/plugin-cache", p.dag.CacheVolume("orders-terraform-plugins")).
 		WithEnvVariable("TF_PLUGIN_CACHE_DIR", "/root/.terraform.d/plugin-cache").
 		WithEnvVariable("TF_IN_AUTOMATION", "1").
-		WithEnvVariable("ORDERS_PIPELINE_RUN", p.runID).
+		WithEnvVariable(runIDVariable, p.runID).
 		WithExec(initArgs)
 	if _, err := stdout(ctx, "terraform init for "+name, ctr); err != nil {
 		return nil, err

@@ -467,16 +467,6 @@ func TestCredentialsError(t *testing.T) {
 	}
 }
 
-func TestK3sScriptImportsEveryService(t *testing.T) {
-	s := k3sScript("abc")
-	for _, svc := range Services {
-		want := "k3s ctr -n k8s.io images import --index-name docker.io/orders/" + svc + ":abc /images/" + svc + ".tar"
-		if !strings.Contains(s, want) {
-			t.Errorf("script lacks %q:\n%s", want, s)
-		}
-	}
-}
-
 func TestDeploySummary(t *testing.T) {
 	out := devOutputs(t)
 	refs := map[string]ImageRef{"service1": {Repository: "r/s1", Digest: "sha256:1"}, "backup": {Repository: "r/b", Digest: "sha256:3"}}

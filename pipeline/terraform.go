@@ -12,10 +12,6 @@ import (
 // Project is the Terraform variable `project` (terraform/bootstrap and platform default).
 const Project = "orders"
 
-// TerraformImage runs every Terraform command: the version the Terraform code is
-// checked with (terraform/*/versions.tf require >= 1.11, < 2).
-const TerraformImage = "hashicorp/terraform:1.11.4"
-
 // platformDir is the Terraform root module of every environment.
 const platformDir = "terraform/platform"
 
