@@ -398,15 +398,9 @@ func (p *Pipeline) deployStep(ctx context.Context, d *deployment, step Step, acc
 			if err != nil {
 				return err
 			}
-			// The result carries the SBOM's bytes, not the file: an image reused
-			// from ECR was pulled with the function-local ECR password secret, and
-			// a returned object whose lineage holds such a secret relies on the
-			// engine passing it back to the caller (regressed before, dagger#10776).
-			data, err := f.Contents(ctx)
-			if err != nil {
+			if d.result, err = withReturnedFile(ctx, d.result, SBOMDir+"/"+summary.File, f); err != nil {
 				return fmt.Errorf("sbom %s: %w", name, err)
 			}
-			d.result = d.result.WithNewFile(SBOMDir+"/"+summary.File, data)
 			d.sboms = append(d.sboms, summary)
 		}
 	case StepRelease:
@@ -553,4 +547,18 @@ func (p *Pipeline) RemoveTenant(ctx context.Context, env, tenant, confirm, bucke
 		return "", err
 	}
 	return p.clusterCommand(ctx, "remove-tenant", env, bucket, DeployerRequest{Action: DeployerUninstall, Tenant: tenant, Confirm: confirm})
+}
+
+// withReturnedFile adds a file's bytes, not the file, to a directory the
+// function returns to its caller. The file may descend from a secret created
+// inside the function (an image reused from ECR is pulled with the
+// function-local ECR password), and a returned object whose lineage holds such
+// a secret relies on the engine passing it back to the caller, which has
+// regressed before (dagger/dagger#10776).
+func withReturnedFile(ctx context.Context, dir *dagger.Directory, path string, f *dagger.File) (*dagger.Directory, error) {
+	data, err := f.Contents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return dir.WithNewFile(path, data), nil
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,8 @@ type engineStub struct {
 	mu      sync.Mutex
 	queries []string
 	next    int
+	// madeBy is the query that produced each id the stub answered.
+	madeBy map[string]string
 }
 
 // openOnStub opens a Pipeline whose session is an engineStub.
@@ -63,12 +66,12 @@ func (s *engineStub) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.queries = append(s.queries, req.Query)
-	data := s.answer(doc.Operations[0].SelectionSet)
+	data := s.answer(doc.Operations[0].SelectionSet, req.Query)
 	s.mu.Unlock()
 	_ = json.NewEncoder(w).Encode(map[string]any{"data": data})
 }
 
-func (s *engineStub) answer(set ast.SelectionSet) map[string]any {
+func (s *engineStub) answer(set ast.SelectionSet, query string) map[string]any {
 	out := map[string]any{}
 	for _, sel := range set {
 		f, ok := sel.(*ast.Field)
@@ -81,10 +84,17 @@ func (s *engineStub) answer(set ast.SelectionSet) map[string]any {
 		}
 		if len(f.SelectionSet) == 0 {
 			s.next++
-			out[key] = "stub-" + strconv.Itoa(s.next)
+			v := "stub-" + strconv.Itoa(s.next)
+			if f.Name == "id" {
+				if s.madeBy == nil {
+					s.madeBy = map[string]string{}
+				}
+				s.madeBy[v] = query
+			}
+			out[key] = v
 			continue
 		}
-		out[key] = s.answer(f.SelectionSet)
+		out[key] = s.answer(f.SelectionSet, query)
 	}
 	return out
 }
@@ -139,4 +149,29 @@ func str(v *ast.Value) string {
 		return "[" + strings.Join(parts, " ") + "]"
 	}
 	return v.Raw
+}
+
+var stubIDRe = regexp.MustCompile(`stub-[0-9]+`)
+
+// lineage is every query an object's id descends from: the query that made
+// the id, then, for each id it passes as an argument, that id's lineage.
+func (s *engineStub) lineage(id string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	seen := map[string]bool{}
+	var walk func(string)
+	walk = func(id string) {
+		q, ok := s.madeBy[id]
+		if !ok || seen[id] {
+			return
+		}
+		seen[id] = true
+		out = append(out, q)
+		for _, arg := range stubIDRe.FindAllString(q, -1) {
+			walk(arg)
+		}
+	}
+	walk(id)
+	return out
 }
