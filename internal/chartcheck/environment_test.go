@@ -23,17 +23,13 @@ const testRegistry = "123456789012.dkr.ecr.eu-central-1.amazonaws.com"
 func envOutputs(t *testing.T, root, env string) *tfoutputs.Outputs {
 	t.Helper()
 	azs := tfNumber(t, root, env, "az_count")
-	repos, found, err := tfcheck.EnvironmentValue(root, env, "ecr_repositories")
-	if err != nil || !found {
-		t.Fatalf("%s: ecr_repositories: %v (found %t)", env, err, found)
-	}
 	o := &tfoutputs.Outputs{
 		Environment: env, Region: "eu-central-1", ClusterName: "orders-" + env, VPCID: "vpc-0123",
 		ECRRegistry: testRegistry, ECRRepositoryURLs: map[string]string{},
 		BackupBucket: "orders-" + env + "-mongodb-backups-123456789012-eu-central-1",
 	}
-	for _, r := range repos.AsValueSlice() {
-		o.ECRRepositoryURLs[r.AsString()] = testRegistry + "/orders-" + env + "/" + r.AsString()
+	for _, r := range environmentStrings(t, root, env, "ecr_repositories") {
+		o.ECRRepositoryURLs[r] = testRegistry + "/orders-" + env + "/" + r
 	}
 	for i := 0; i < azs; i++ {
 		o.PublicSubnetIDs = append(o.PublicSubnetIDs, fmt.Sprintf("subnet-0a1b2c3d4e5f6070%d", i))
