@@ -340,8 +340,8 @@ func TestProxiesPullFromTheMirror(t *testing.T) {
 					if !ok {
 						t.Fatalf("add-on %s: its images are not listed in addonChartImages (read its chart at %s)", s.Name, s.Chart.Version)
 					}
-					for i, c := range specs {
-						images[fmt.Sprintf("%s: image %d", s.Name, i)] = c.resolve(s.Values)
+					for _, c := range specs {
+						images[s.Name+": "+c.Repository] = c.resolve(s.Values)
 					}
 				case s.Kind == deploy.KindRemote:
 					for i, ref := range mongoDBImages(t, s.Values) {
@@ -353,7 +353,7 @@ func TestProxiesPullFromTheMirror(t *testing.T) {
 						t.Fatalf("render %s: %v", s.Name, err)
 					}
 					for k, v := range podImages(r.All()) {
-						images[s.Name+": "+k] = v
+						images[s.Name+": "+s.Namespace+k] = v
 					}
 					if s.Name == "edge" {
 						edgeObjs = r.All()
@@ -397,9 +397,6 @@ func TestProxiesPullFromTheMirror(t *testing.T) {
 			sort.Strings(where)
 			for _, w := range where {
 				ref := images[w]
-				if os.Getenv("DEBUG_IMAGES") != "" {
-					t.Logf("%s = %s", w, ref)
-				}
 				name, _, _ := strings.Cut(ref, "@")
 				repoURL, tag := name, ""
 				if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
