@@ -2,7 +2,6 @@ package chartcheck
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -68,15 +67,7 @@ var addonWorkloads = map[string][]addonWorkload{
 func eksAddonsConfig(t *testing.T, root string) map[string]*hclsyntax.ObjectConsExpr {
 	t.Helper()
 	path := filepath.Join(root, "terraform", "platform", "eks.tf")
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+	for _, b := range platformFile(t, path).Blocks {
 		if b.Type != "module" || len(b.Labels) != 1 || b.Labels[0] != "eks" {
 			continue
 		}

@@ -73,13 +73,24 @@ func envPlan(t *testing.T, root, env string) (*deploy.Plan, *environments.Enviro
 	return p, e
 }
 
-// awsEnvironments are the environments deployed on EKS.
-func awsEnvironments(t *testing.T, root string) []string {
+// repoEnvironments is the repository root and its environments.
+func repoEnvironments(t *testing.T) (string, []string) {
 	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
 	envs, err := Environments(root)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return root, envs
+}
+
+// awsEnvironments are the environments deployed on EKS.
+func awsEnvironments(t *testing.T, root string) []string {
+	t.Helper()
+	_, envs := repoEnvironments(t)
 	var out []string
 	for _, env := range envs {
 		e, err := environments.Load(os.DirFS(root), env)

@@ -67,14 +67,25 @@ func MongoDBChartNetwork(release, namespace string, up *MongoDBUpstream, values 
 	} else if !strings.Contains(release, name) {
 		fullname = release + "-" + name
 	}
-	commonLabels, err := stringMap(get(v, "commonLabels"))
-	if err != nil {
-		return nil, Workload{}, fmt.Errorf("mongodb commonLabels: %w", err)
+	labelMaps := map[string]map[string]string{}
+	for _, k := range []string{"commonLabels", "podLabels", "networkPolicy.ingressPodMatchLabels",
+		"networkPolicy.ingressNSMatchLabels", "networkPolicy.ingressNSPodMatchLabels"} {
+		m, err := stringMap(get(v, k))
+		if err != nil {
+			return nil, Workload{}, fmt.Errorf("mongodb %s: %w", k, err)
+		}
+		labelMaps[k] = m
 	}
-	podLabels, err := stringMap(get(v, "podLabels"))
-	if err != nil {
-		return nil, Workload{}, fmt.Errorf("mongodb podLabels: %w", err)
+	ports := map[string]int64{}
+	for _, k := range []string{"containerPorts.mongodb", "metrics.containerPort"} {
+		n, err := intValue(get(v, k))
+		if err != nil {
+			return nil, Workload{}, fmt.Errorf("mongodb %s: %w", k, err)
+		}
+		ports[k] = n
 	}
+	commonLabels, podLabels := labelMaps["commonLabels"], labelMaps["podLabels"]
+	mongoPort, metricsPort := ports["containerPorts.mongodb"], ports["metrics.containerPort"]
 	// common.labels.matchLabels: name and instance, overridable by the custom labels.
 	matchLabels := func(custom map[string]string) map[string]string {
 		m := map[string]string{"app.kubernetes.io/name": name, "app.kubernetes.io/instance": release}
@@ -84,14 +95,6 @@ func MongoDBChartNetwork(release, namespace string, up *MongoDBUpstream, values 
 			}
 		}
 		return m
-	}
-	mongoPort, err := intValue(get(v, "containerPorts.mongodb"))
-	if err != nil {
-		return nil, Workload{}, fmt.Errorf("mongodb containerPorts.mongodb: %w", err)
-	}
-	metricsPort, err := intValue(get(v, "metrics.containerPort"))
-	if err != nil {
-		return nil, Workload{}, fmt.Errorf("mongodb metrics.containerPort: %w", err)
 	}
 	metrics, _ := get(v, "metrics.enabled").(bool)
 
@@ -142,24 +145,12 @@ func MongoDBChartNetwork(release, namespace string, up *MongoDBUpstream, values 
 			first.From = append(first.From, networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{
 				MatchLabels: map[string]string{fullname + "-client": "true"}}})
 		}
-		podMatch, err := stringMap(get(v, "networkPolicy.ingressPodMatchLabels"))
-		if err != nil {
-			return nil, pod, fmt.Errorf("mongodb networkPolicy.ingressPodMatchLabels: %w", err)
-		}
-		if len(podMatch) > 0 {
+		if podMatch := labelMaps["networkPolicy.ingressPodMatchLabels"]; len(podMatch) > 0 {
 			first.From = append(first.From, networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{MatchLabels: podMatch}})
 		}
-		nsMatch, err := stringMap(get(v, "networkPolicy.ingressNSMatchLabels"))
-		if err != nil {
-			return nil, pod, fmt.Errorf("mongodb networkPolicy.ingressNSMatchLabels: %w", err)
-		}
-		if len(nsMatch) > 0 {
+		if nsMatch := labelMaps["networkPolicy.ingressNSMatchLabels"]; len(nsMatch) > 0 {
 			peer := networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{MatchLabels: nsMatch}}
-			nsPod, err := stringMap(get(v, "networkPolicy.ingressNSPodMatchLabels"))
-			if err != nil {
-				return nil, pod, fmt.Errorf("mongodb networkPolicy.ingressNSPodMatchLabels: %w", err)
-			}
-			if len(nsPod) > 0 {
+			if nsPod := labelMaps["networkPolicy.ingressNSPodMatchLabels"]; len(nsPod) > 0 {
 				peer.PodSelector = &metav1.LabelSelector{MatchLabels: nsPod}
 			}
 			first.From = append(first.From, peer)

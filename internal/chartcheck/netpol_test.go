@@ -153,14 +153,7 @@ func namedPort(t *testing.T, dst Workload, name string) int32 {
 // allowed, and each pair that must not is denied. Implementations disagree on
 // whether an ipBlock matches pod addresses: a pair admitted only by one is neither.
 func TestNetworkPoliciesMean(t *testing.T) {
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	envs, err := Environments(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, envs := repoEnvironments(t)
 	for _, env := range envs {
 		t.Run(env, func(t *testing.T) {
 			n := environmentNetwork(t, root, env)

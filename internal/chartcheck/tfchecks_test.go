@@ -1,7 +1,6 @@
 package chartcheck
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -16,15 +15,7 @@ import (
 func checkCondition(t *testing.T, root, name string) hclsyntax.Expression {
 	t.Helper()
 	path := filepath.Join(root, "terraform", "platform", "checks.tf")
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+	for _, b := range platformFile(t, path).Blocks {
 		if b.Type != "check" || len(b.Labels) != 1 || b.Labels[0] != name {
 			continue
 		}
@@ -92,4 +83,14 @@ func TestProdHighAvailabilityCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// platformFile is the body of a Terraform file.
+func platformFile(t *testing.T, path string) *hclsyntax.Body {
+	t.Helper()
+	f, findings, err := tfcheck.ParseFile(path)
+	if err != nil || len(findings) > 0 {
+		t.Fatalf("%s: %v %v", path, err, findings)
+	}
+	return f.Body
 }

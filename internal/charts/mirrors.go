@@ -83,24 +83,15 @@ var AddonMirrors = []AddonMirror{
 	// Platforms: prometheus/prometheus@v0.305.0 (3.5.0), alertmanager@v0.28.1 and
 	// node_exporter@v1.9.1 Makefile DOCKER_ARCHS amd64 armv7 arm64 ppc64le s390x.
 	{Addon: "kube-prometheus-stack", ChartVersion: "77.0.0", Images: []MirroredImage{
-		{Source: "quay.io/prometheus-operator/prometheus-operator:v0.85.0", ECRRepository: "mirror/prometheus-operator", Platforms: amd64Only,
-			RegistryKey: "prometheusOperator.image.registry", RepositoryKey: "prometheusOperator.image.repository"},
-		{Source: "quay.io/prometheus-operator/prometheus-config-reloader:v0.85.0", ECRRepository: "mirror/prometheus-config-reloader", Platforms: amd64Only,
-			RegistryKey: "prometheusOperator.prometheusConfigReloader.image.registry", RepositoryKey: "prometheusOperator.prometheusConfigReloader.image.repository"},
-		{Source: "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.1", ECRRepository: "mirror/kube-webhook-certgen", Platforms: amd64Only,
-			RegistryKey: "prometheusOperator.admissionWebhooks.patch.image.registry", RepositoryKey: "prometheusOperator.admissionWebhooks.patch.image.repository"},
-		{Source: "quay.io/prometheus/prometheus:v3.5.0", ECRRepository: "mirror/prometheus", Platforms: multiArch,
-			RegistryKey: "prometheus.prometheusSpec.image.registry", RepositoryKey: "prometheus.prometheusSpec.image.repository"},
-		{Source: "quay.io/prometheus/alertmanager:v0.28.1", ECRRepository: "mirror/alertmanager", Platforms: multiArch,
-			RegistryKey: "alertmanager.alertmanagerSpec.image.registry", RepositoryKey: "alertmanager.alertmanagerSpec.image.repository"},
-		{Source: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0", ECRRepository: "mirror/kube-state-metrics", Platforms: amd64Only,
-			RegistryKey: "kube-state-metrics.image.registry", RepositoryKey: "kube-state-metrics.image.repository"},
-		{Source: "quay.io/prometheus/node-exporter:v1.9.1", ECRRepository: "mirror/node-exporter", Platforms: multiArch,
-			RegistryKey: "prometheus-node-exporter.image.registry", RepositoryKey: "prometheus-node-exporter.image.repository"},
-		{Source: "docker.io/grafana/grafana:12.1.0", ECRRepository: "mirror/grafana", Platforms: amd64Only,
-			RegistryKey: "grafana.image.registry", RepositoryKey: "grafana.image.repository"},
-		{Source: "quay.io/kiwigrid/k8s-sidecar:1.30.3", ECRRepository: "mirror/k8s-sidecar", Platforms: amd64Only,
-			RegistryKey: "grafana.sidecar.image.registry", RepositoryKey: "grafana.sidecar.image.repository"},
+		registryAndRepository("prometheusOperator.image", "quay.io/prometheus-operator/prometheus-operator:v0.85.0", "mirror/prometheus-operator", amd64Only),
+		registryAndRepository("prometheusOperator.prometheusConfigReloader.image", "quay.io/prometheus-operator/prometheus-config-reloader:v0.85.0", "mirror/prometheus-config-reloader", amd64Only),
+		registryAndRepository("prometheusOperator.admissionWebhooks.patch.image", "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.1", "mirror/kube-webhook-certgen", amd64Only),
+		registryAndRepository("prometheus.prometheusSpec.image", "quay.io/prometheus/prometheus:v3.5.0", "mirror/prometheus", multiArch),
+		registryAndRepository("alertmanager.alertmanagerSpec.image", "quay.io/prometheus/alertmanager:v0.28.1", "mirror/alertmanager", multiArch),
+		registryAndRepository("kube-state-metrics.image", "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0", "mirror/kube-state-metrics", amd64Only),
+		registryAndRepository("prometheus-node-exporter.image", "quay.io/prometheus/node-exporter:v1.9.1", "mirror/node-exporter", multiArch),
+		registryAndRepository("grafana.image", "docker.io/grafana/grafana:12.1.0", "mirror/grafana", amd64Only),
+		registryAndRepository("grafana.sidecar.image", "quay.io/kiwigrid/k8s-sidecar:1.30.3", "mirror/k8s-sidecar", amd64Only),
 	}},
 	// Envoy Gateway v1.9.1: its controller (and certgen Job, and the proxies'
 	// shutdown-manager container: EnvoyGateway provider.kubernetes.shutdownManager.image),
@@ -126,6 +117,13 @@ var AddonMirrors = []AddonMirror{
 	{Addon: "external-dns", ChartVersion: "1.21.1", Images: []MirroredImage{
 		{Source: "registry.k8s.io/external-dns/external-dns:v0.21.0", ECRRepository: "mirror/external-dns", Platforms: multiArch, RepositoryKey: "image.repository"},
 	}},
+}
+
+// registryAndRepository is an image a chart takes as <prefix>.registry and
+// <prefix>.repository (kube-prometheus-stack and its subcharts).
+func registryAndRepository(prefix, source, ecrRepository string, platforms []string) MirroredImage {
+	return MirroredImage{Source: source, ECRRepository: ecrRepository, Platforms: platforms,
+		RegistryKey: prefix + ".registry", RepositoryKey: prefix + ".repository"}
 }
 
 // MirrorsOf returns the mirrored images of an add-on (none for an add-on not listed).
