@@ -2,7 +2,6 @@ package chartcheck
 
 import (
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -190,7 +189,7 @@ func TestNetworkPoliciesMean(t *testing.T) {
 				deny(s, acme[i], namedPort(t, acme[i], "http"))
 				deny(strangerPod, s, namedPort(t, s, "http"))
 				deny(mongo, s, namedPort(t, s, "http"))
-				if slices.Contains([]string{"dev", "prod"}, env) {
+				if prometheusIn(n) {
 					allow(prometheusPod, s, namedPort(t, s, "http"))
 					allow(prometheusPod, acme[i], namedPort(t, acme[i], "http"))
 				}
