@@ -21,6 +21,7 @@ tools: bin/devdb ## install or build what the tests need (cached outside the rep
 	scripts/tools/install-kwok.sh
 	scripts/tools/install-trivy.sh
 	scripts/tools/install-promtool.sh
+	scripts/tools/install-shellcheck.sh
 
 GO_SOURCES = go.mod go.sum $(shell find cmd internal -name '*.go' -not -name '*_test.go')
 bin/%: $(GO_SOURCES)

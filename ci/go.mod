@@ -1,6 +1,6 @@
 module dagger/orders
 
-go 1.26.8
+go 1.26.1
 
 require (
 	dagger.io/dagger v0.21.8

@@ -154,6 +154,24 @@ func (m *Orders) Publish(
 	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Publish(ctx, env, m.StateBucket, service) })
 }
 
+// Check in seconds, creating nothing, every precondition of a deploy of the environment: the caller's identity and
+// the state bucket, the bootstrap, the caller's EKS access entry (or the one it will get), its egress address
+// against the API's allowed ranges, the Elastic IP and vCPU quotas, the hosted zone of a domain, the region
+// everywhere. One line per check; fails with each failed precondition and its fix. plan, provision, deploy and
+// destroy run it first. Needs AWS credentials.
+// +cache="never"
+func (m *Orders) Preflight(
+	ctx context.Context,
+	// environment: a folder under environments/ (dev, prod, …)
+	env string,
+	// URL that answers a GET with the caller's public address as plain text
+	// +optional
+	// +default="https://checkip.amazonaws.com"
+	egressEchoURL string,
+) (string, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Preflight(ctx, env, m.StateBucket, egressEchoURL) })
+}
+
 // Show what Terraform would change for the environment (its own state key); nothing changes. Needs AWS credentials.
 // +cache="never"
 func (m *Orders) Plan(
@@ -240,6 +258,7 @@ func (m *Orders) Smoke(
 // Run the whole system on k3s: images built from source and imported, the releases installed with the local
 // environment and smoke-tested. Returns the gateway: `dagger call up up --ports=8080:80`, then curl
 // http://localhost:8080/service2.
+// +cache="never"
 func (m *Orders) Up(
 	ctx context.Context,
 	// skip the smoke test
@@ -256,10 +275,12 @@ func (m *Orders) Up(
 	})
 }
 
+// DbTunnel, not DBTunnel: the engine would name that command dbtunnel (core/typedef.go@v0.21.8).
+
 // An authenticated tunnel to the environment's MongoDB, through EKS with your AWS credentials:
 // `dagger call db-tunnel --env=dev up --ports=27017:27017`. Needs AWS credentials.
 // +cache="never"
-func (m *Orders) DBTunnel(
+func (m *Orders) DbTunnel(
 	ctx context.Context,
 	// environment: a folder under environments/ (dev, prod, …)
 	env string,

@@ -90,7 +90,11 @@ func TestAdapterLiveFunctionsAreNotCached(t *testing.T) {
 		if !ok || fn.Recv == nil || !ast.IsExported(fn.Name.Name) {
 			continue
 		}
-		takesLive := false
+		// up starts a new cluster and installs into it each time: answered from
+		// the function cache, a second up would return the first one's service
+		// without installing anything (module functions are cached by default
+		// for modules of engine v0.19.4 on: engine/version.go and core/schema/modulesource.go@v0.21.8).
+		takesLive := fn.Name.Name == "Up"
 		for _, field := range fn.Type.Params.List {
 			for _, n := range field.Names {
 				if n.Name == "env" || n.Name == "url" {

@@ -398,7 +398,15 @@ func (p *Pipeline) deployStep(ctx context.Context, d *deployment, step Step, acc
 			if err != nil {
 				return err
 			}
-			d.result = d.result.WithFile(SBOMDir+"/"+summary.File, f)
+			// The result carries the SBOM's bytes, not the file: an image reused
+			// from ECR was pulled with the function-local ECR password secret, and
+			// a returned object whose lineage holds such a secret relies on the
+			// engine passing it back to the caller (regressed before, dagger#10776).
+			data, err := f.Contents(ctx)
+			if err != nil {
+				return fmt.Errorf("sbom %s: %w", name, err)
+			}
+			d.result = d.result.WithNewFile(SBOMDir+"/"+summary.File, data)
 			d.sboms = append(d.sboms, summary)
 		}
 	case StepRelease:

@@ -7,6 +7,9 @@ import (
 	"path"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
 	"dagger.io/dagger"
 
 	"github.com/orders-platform/orders/internal/charts"
@@ -38,14 +41,33 @@ func (p *Pipeline) Test(ctx context.Context) (string, error) {
 	return lastLines(services, 15) + "\n" + lastLines(goTests, 40) + "\n", nil
 }
 
-// makeContainer runs the Makefile: Go, npm (Node 24 comes from the tools cache), terraform.
+// toolsDir is the tools cache in the make container (internal/testtools' default).
+const toolsDir = "/root/.cache/orders-platform/tools"
+
+// makeContainer runs the Makefile: Go, npm and shellcheck (Node 24 comes from the
+// tools cache), terraform. The heavy test tools come from their upstream images
+// (TestToolImages), put where scripts/tools and internal/testtools look for
+// them, so `make tools` finds them instead of building them from source.
 func (p *Pipeline) makeContainer() *dagger.Container {
 	tf := p.dag.Container().From(TerraformImage).File("/bin/terraform")
-	return p.goContainer().
-		WithExec([]string{"sh", "-c", "apt-get update -qq && apt-get install -y -qq --no-install-recommends npm >/dev/null"}).
+	c := p.goContainer().
+		WithExec([]string{"sh", "-c", "apt-get update -qq && apt-get install -y -qq --no-install-recommends npm shellcheck >/dev/null"}).
 		WithFile("/usr/local/bin/terraform", tf).
-		WithMountedCache("/root/.cache/orders-platform/tools", p.dag.CacheVolume("orders-tools")).
+		WithMountedCache(toolsDir, p.dag.CacheVolume("orders-tools")).
 		WithEnvVariable("ORDERS_REQUIRE_TOOLS", "1")
+	var install []string
+	for i, t := range TestToolImages {
+		staged := fmt.Sprintf("/opt/upstream-tools/%d", i)
+		c = c.WithFile(staged, p.dag.Container().From(t.Image).File(t.Binary))
+		install = append(install, fmt.Sprintf("install -D -m 0755 %s %s", staged, ToolCachePath(toolsDir, t)))
+	}
+	return c.WithExec([]string{"sh", "-c", strings.Join(install, " && ")})
+}
+
+// ToolCachePath is where internal/testtools finds a tool's binary:
+// <dir>/<tool>-<version>/<binary name>.
+func ToolCachePath(dir string, t ToolImage) string {
+	return path.Join(dir, t.Tool+"-"+t.Version, path.Base(t.Binary))
 }
 
 // Check runs the static checks: gofmt and go vet, helm lint and render with the
@@ -154,8 +176,26 @@ type awsRun struct {
 	ctr *dagger.Container // terraform, initialised
 }
 
-// awsEnvironment validates the environment and credentials and initialises
-// Terraform, all before anything changes.
+// stateBucket is the given state bucket, or the one terraform/bootstrap names
+// for the credentials' account and the environment's region.
+func (p *Pipeline) stateBucket(ctx context.Context, env *environments.Environment, bucket string) (string, error) {
+	if bucket != "" {
+		return bucket, nil
+	}
+	cfg, err := p.aws.config(ctx, env.Region)
+	if err != nil {
+		return "", err
+	}
+	acct, err := account(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	return StateBucket(acct, env.Region)
+}
+
+// awsEnvironment validates the environment and credentials, runs the preflight
+// of plan, provision, deploy and destroy, and initialises Terraform, all before
+// anything changes.
 func (p *Pipeline) awsEnvironment(ctx context.Context, function, name, bucket string) (*awsRun, error) {
 	env, err := p.environment(ctx, name)
 	if err != nil {
@@ -167,20 +207,17 @@ func (p *Pipeline) awsEnvironment(ctx context.Context, function, name, bucket st
 	if err := p.aws.require(function); err != nil {
 		return nil, err
 	}
-	if bucket == "" {
-		cfg, err := p.aws.config(ctx, env.Region)
-		if err != nil {
-			return nil, err
-		}
-		acct, err := account(ctx, cfg)
-		if err != nil {
-			return nil, err
-		}
-		if bucket, err = StateBucket(acct, env.Region); err != nil {
-			return nil, err
-		}
+	if bucket, err = p.stateBucket(ctx, env, bucket); err != nil {
+		return nil, err
 	}
 	tf := Terraform{Env: env, Bucket: bucket}
+	if mode, ok := PreflightModes[function]; ok {
+		report, err := p.preflight(ctx, env, bucket, mode, "")
+		if err != nil {
+			return nil, err
+		}
+		tf.BucketRegion = report.BucketRegion
+	}
 	initArgs, err := tf.Init()
 	if err != nil {
 		return nil, err
@@ -191,7 +228,7 @@ func (p *Pipeline) awsEnvironment(ctx context.Context, function, name, bucket st
 		WithMountedCache("/root/.terraform.d/plugin-cache", p.dag.CacheVolume("orders-terraform-plugins")).
 		WithEnvVariable("TF_PLUGIN_CACHE_DIR", "/root/.terraform.d/plugin-cache").
 		WithEnvVariable("TF_IN_AUTOMATION", "1").
-		WithEnvVariable("ORDERS_PIPELINE_RUN", p.runID).
+		WithEnvVariable(runIDVariable, p.runID).
 		WithExec(initArgs)
 	if _, err := stdout(ctx, "terraform init for "+name, ctr); err != nil {
 		return nil, err
@@ -407,7 +444,10 @@ func (p *Pipeline) Diff(ctx context.Context, env, bucket string) (string, error)
 }
 
 // Destroy uninstalls the releases, then destroys the environment's platform.
-// It refuses unless confirm repeats the environment's name.
+// It refuses unless confirm repeats the environment's name. The uninstall
+// waits for the load balancers to go before their controller does and releases
+// the volumes (internal/deploy, teardown.go); the report ends with what destroy
+// deliberately keeps (snapshots, retained volumes) and how to delete each.
 func (p *Pipeline) Destroy(ctx context.Context, env, confirm, bucket string) (string, error) {
 	if err := ConfirmDestroy(env, confirm); err != nil {
 		return "", err
@@ -417,6 +457,7 @@ func (p *Pipeline) Destroy(ctx context.Context, env, confirm, bucket string) (st
 		return "", err
 	}
 	raw, out, err := p.outputs(ctx, run)
+	uninstalled := ""
 	if err != nil {
 		// Nothing (or not all) was provisioned: nothing to uninstall.
 		p.progress("no complete Terraform outputs (%v): skipping the uninstall", err)
@@ -426,13 +467,23 @@ func (p *Pipeline) Destroy(ctx context.Context, env, confirm, bucket string) (st
 		if err != nil {
 			return "", err
 		}
-		p.progress("uninstall the releases --env=%s (releases their load balancer and volumes)", env)
-		if _, err := stdout(ctx, "deployer uninstall", p.onCluster(out.Region, raw).WithExec(args)); err != nil {
+		p.progress("uninstall the releases --env=%s (their load balancer first, then the add-ons, then the volumes)", env)
+		if uninstalled, err = stdout(ctx, "deployer uninstall", p.onCluster(out.Region, raw).WithExec(args)); err != nil {
 			return "", err
 		}
+		fmt.Fprint(p.log, uninstalled)
 	}
 	p.progress("terraform destroy --env=%s", env)
-	return stdout(ctx, "terraform destroy --env="+env, run.ctr.WithExec(run.tf.Destroy()))
+	destroyed, err := stdout(ctx, "terraform destroy --env="+env, run.ctr.WithExec(run.tf.Destroy()))
+	if err != nil {
+		return "", err
+	}
+	var snapshots []ec2types.Snapshot
+	cfg, listErr := p.aws.config(ctx, run.env.Region)
+	if listErr == nil {
+		snapshots, listErr = KeptSnapshots(ctx, ec2.NewFromConfig(cfg), env)
+	}
+	return lastLines(destroyed, 5) + "\n" + DestroyKept(env, run.env.Region, snapshots, listErr, uninstalled), nil
 }
 
 // DBTunnel is a service forwarding MongoDB of the environment, authenticated

@@ -14,13 +14,9 @@ import (
 	"github.com/orders-platform/orders/internal/environments"
 )
 
-// Images the pipeline runs its tools in.
-const (
-	GoImage    = "golang:1.26-bookworm"
-	NodeImage  = "node:24-bookworm-slim"
-	MongoImage = "mongo:8.0"
-	GitImage   = "alpine/git:v2.49.1"
-)
+// runIDVariable carries Pipeline.runID into the containers of steps that read
+// or change live state, so the engine never answers them from its cache.
+const runIDVariable = "ORDERS_PIPELINE_RUN"
 
 // srcDir is where the repository is mounted in every container.
 const srcDir = "/src"

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -217,7 +218,7 @@ func TestTerraformCommands(t *testing.T) {
 		got  []string
 		want string
 	}{
-		{"init", init, "terraform -chdir=terraform/platform init -input=false -no-color -backend-config=../../environments/dev/backend.hcl -backend-config=bucket=orders-tfstate-123456789012-eu-central-1"},
+		{"init", init, "terraform -chdir=terraform/platform init -input=false -no-color -backend-config=../../environments/dev/backend.hcl -backend-config=bucket=orders-tfstate-123456789012-eu-central-1 -backend-config=region=eu-central-1"},
 		{"plan", tf.Plan(), "terraform -chdir=terraform/platform plan -input=false -no-color -lock-timeout=5m -detailed-exitcode -var-file=../../environments/dev/terraform.tfvars -out=platform.tfplan"},
 		{"apply applies the plan shown", tf.Apply(), "terraform -chdir=terraform/platform apply -input=false -no-color -lock-timeout=5m -auto-approve platform.tfplan"},
 		{"destroy", tf.Destroy(), "terraform -chdir=terraform/platform destroy -input=false -no-color -lock-timeout=5m -auto-approve -var-file=../../environments/dev/terraform.tfvars"},
@@ -226,6 +227,9 @@ func TestTerraformCommands(t *testing.T) {
 		if g := strings.Join(tt.got, " "); g != tt.want {
 			t.Errorf("%s:\n got %s\nwant %s", tt.name, g, tt.want)
 		}
+	}
+	if init, _ := (Terraform{Env: devEnv, Bucket: "b", BucketRegion: "us-east-1"}).Init(); !slices.Contains(init, "-backend-config=region=us-east-1") {
+		t.Errorf("init with the bucket's own region: %v", init)
 	}
 	if _, err := (Terraform{Env: localEnv, Bucket: "b"}).Init(); err == nil {
 		t.Error("init for local accepted")
@@ -460,16 +464,6 @@ func TestCredentialsError(t *testing.T) {
 		err := CredentialsError("deploy", c[0], c[1])
 		if err == nil || !strings.HasPrefix(err.Error(), "deploy needs AWS credentials: pass --aws-access-key-id=env://AWS_ACCESS_KEY_ID") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("CredentialsError(%v) = %v", c, err)
-		}
-	}
-}
-
-func TestK3sScriptImportsEveryService(t *testing.T) {
-	s := k3sScript("abc")
-	for _, svc := range Services {
-		want := "k3s ctr -n k8s.io images import --index-name docker.io/orders/" + svc + ":abc /images/" + svc + ".tar"
-		if !strings.Contains(s, want) {
-			t.Errorf("script lacks %q:\n%s", want, s)
 		}
 	}
 }

@@ -9,9 +9,6 @@ import (
 	"strings"
 )
 
-// TrivyImage scans the service images (the version the tests build, pinned).
-const TrivyImage = "aquasec/trivy:0.74.0"
-
 // ImageLayout is where an image tarball is unpacked for Trivy.
 const ImageLayout = "/image"
 

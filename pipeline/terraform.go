@@ -12,10 +12,6 @@ import (
 // Project is the Terraform variable `project` (terraform/bootstrap and platform default).
 const Project = "orders"
 
-// TerraformImage runs every Terraform command: the version the Terraform code is
-// checked with (terraform/*/versions.tf require >= 1.11, < 2).
-const TerraformImage = "hashicorp/terraform:1.11.4"
-
 // platformDir is the Terraform root module of every environment.
 const platformDir = "terraform/platform"
 
@@ -39,6 +35,9 @@ func StateBucket(account, region string) (string, error) {
 type Terraform struct {
 	Env    *environments.Environment
 	Bucket string
+	// BucketRegion is the state bucket's region (the preflight learns it);
+	// empty means the environment's.
+	BucketRegion string
 }
 
 func (t Terraform) chdir(args ...string) []string {
@@ -48,7 +47,9 @@ func (t Terraform) chdir(args ...string) []string {
 // rel makes a repository path relative to terraform/platform.
 func rel(p string) string { return "../../" + p }
 
-// Init initialises the S3 backend with the environment's own state key.
+// Init initialises the S3 backend with the environment's own state key. The
+// region is given here: it is written once, in terraform.tfvars, not in
+// backend.hcl.
 func (t Terraform) Init() ([]string, error) {
 	if !t.Env.AWS {
 		return nil, fmt.Errorf("environment %q has no Terraform", t.Env.Name)
@@ -56,9 +57,13 @@ func (t Terraform) Init() ([]string, error) {
 	if t.Bucket == "" {
 		return nil, fmt.Errorf("terraform init for %s: no state bucket", t.Env.Name)
 	}
+	region := t.BucketRegion
+	if region == "" {
+		region = t.Env.Region
+	}
 	return t.chdir("init", "-input=false", "-no-color",
 		"-backend-config="+rel(t.Env.BackendFile()),
-		"-backend-config=bucket="+t.Bucket), nil
+		"-backend-config=bucket="+t.Bucket, "-backend-config=region="+region), nil
 }
 
 // PlanFile is where Plan writes the plan Apply then applies.

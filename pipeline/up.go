@@ -2,33 +2,73 @@ package pipeline
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
-	"strings"
 
 	"dagger.io/dagger"
 )
 
-// K3sImage runs the local cluster (the EKS minor of dev and prod).
-const K3sImage = "rancher/k3s:v1.35.0-k3s1"
+// k3sEntrypointFile starts k3s under Dagger: cgroup v2 set-up, stale state
+// cleared, images imported (see the script's header).
+const k3sEntrypointFile = "k3s-entrypoint.sh"
+
+// k3sEntrypointPath is where it is in the k3s container.
+const k3sEntrypointPath = "/usr/local/bin/orders-k3s-entrypoint"
+
+//go:embed k3s-entrypoint.sh
+var k3sEntrypoint string
 
 // LocalEnv is the environment `up` deploys.
 const LocalEnv = "local"
 
-// k3sScript starts k3s, imports the service images tarballs under
-// /images/<service>.tar as docker.io/orders/<service>:<tag> (the orders chart's
-// local image names), and keeps the server in the foreground. ServiceLB exposes
-// the gateway's LoadBalancer Service on the node's port 80.
-func k3sScript(tag string) string {
-	var b strings.Builder
-	b.WriteString("set -e\n")
-	b.WriteString("k3s server --disable=traefik --disable=metrics-server --tls-san=k3s --write-kubeconfig=/k3s-config/k3s.yaml --write-kubeconfig-mode=644 &\n")
-	b.WriteString("pid=$!\n")
-	b.WriteString("until k3s ctr version >/dev/null 2>&1; do sleep 1; done\n")
+// k3sConfigVolume holds the kubeconfig k3s writes, shared with the deployer.
+const k3sConfigVolume = "orders-k3s-config"
+
+// k3sService is the local cluster with the service images to import. It starts
+// through the entrypoint script (cgroup v2 under Dagger's init, stale state
+// cleared). Start health-checks 6443 only: the gateway's port 80 answers once
+// the release step has installed the edge, after Start, so it skips the check
+// (core/healthcheck.go@v0.21.8 would retry it for 15 minutes).
+func (p *Pipeline) k3sService(tag string, tarballs map[string]*dagger.File) *dagger.Service {
+	c := p.dag.Container().From(K3sImage).
+		WithNewFile(k3sEntrypointPath, k3sEntrypoint, dagger.ContainerWithNewFileOpts{Permissions: 0o755}).
+		WithMountedCache("/var/lib/rancher/k3s", p.dag.CacheVolume("orders-k3s-data")).
+		WithMountedCache("/k3s-config", p.dag.CacheVolume(k3sConfigVolume)).
+		WithMountedTemp("/var/lib/kubelet").
+		WithMountedTemp("/var/log").
+		WithEnvVariable("ORDERS_IMAGE_TAG", tag).
+		WithEnvVariable(runIDVariable, p.runID).
+		WithExposedPort(6443).
+		WithExposedPort(80, dagger.ContainerWithExposedPortOpts{ExperimentalSkipHealthcheck: true})
 	for _, s := range Services {
-		fmt.Fprintf(&b, "k3s ctr -n k8s.io images import --index-name docker.io/%s /images/%s.tar\n", LocalImage(s, tag), s)
+		c = c.WithFile("/images/"+s+".tar", tarballs[s])
 	}
-	b.WriteString("wait $pid\n")
-	return b.String()
+	return c.AsService(dagger.ContainerAsServiceOpts{
+		Args: []string{k3sEntrypointPath, "server", "--disable=traefik", "--disable=metrics-server", "--tls-san=k3s",
+			"--write-kubeconfig=/k3s-config/k3s.yaml", "--write-kubeconfig-mode=644"},
+		InsecureRootCapabilities: true,
+	})
+}
+
+// k3sRelease is the deployer installing the releases on the local cluster once
+// k3s has written its kubeconfig.
+func (p *Pipeline) k3sRelease(k3s *dagger.Service, req DeployerRequest) (*dagger.Container, error) {
+	args, err := req.Args()
+	if err != nil {
+		return nil, err
+	}
+	waitConfig := "until [ -s /k3s-config/k3s.yaml ]; do sleep 1; done; mkdir -p /work; sed 's#https://127.0.0.1:6443#https://k3s:6443#' /k3s-config/k3s.yaml > " + req.Kubeconfig
+	return p.deployer().
+		WithEnvVariable(runIDVariable, p.runID).
+		WithMountedCache("/k3s-config", p.dag.CacheVolume(k3sConfigVolume)).
+		WithServiceBinding("k3s", k3s).
+		WithExec([]string{"sh", "-c", waitConfig}).
+		WithExec(args), nil
+}
+
+// k3sSmoke is the contract checker against the local cluster's gateway.
+func (p *Pipeline) k3sSmoke(k3s *dagger.Service) *dagger.Container {
+	return p.goTool("smoke").WithEnvVariable(runIDVariable, p.runID).WithServiceBinding("k3s", k3s)
 }
 
 // Up runs the whole system on k3s as a Dagger service: the images built from
@@ -54,7 +94,6 @@ func (p *Pipeline) Up(ctx context.Context, skipSmoke bool) (*dagger.Service, err
 		return nil, fmt.Errorf("up: engine platform: %w", err)
 	}
 	var k3s *dagger.Service
-	config := p.dag.CacheVolume("orders-k3s-config")
 	for _, st := range steps {
 		if !st.Runs() {
 			p.progress("%s", st)
@@ -66,19 +105,11 @@ func (p *Pipeline) Up(ctx context.Context, skipSmoke bool) (*dagger.Service, err
 			if err != nil {
 				return nil, fmt.Errorf("up failed at step build: %w", err)
 			}
-			c := p.dag.Container().From(K3sImage).
-				WithMountedCache("/var/lib/rancher/k3s", p.dag.CacheVolume("orders-k3s-data")).
-				WithMountedCache("/k3s-config", config).
-				WithMountedTemp("/var/log").
-				WithExposedPort(6443).
-				WithExposedPort(80)
+			tarballs := map[string]*dagger.File{}
 			for _, s := range Services {
-				c = c.WithFile("/images/"+s+".tar", images[s][0].AsTarball())
+				tarballs[s] = images[s][0].AsTarball()
 			}
-			k3s = c.AsService(dagger.ContainerAsServiceOpts{
-				Args:                     []string{"sh", "-c", k3sScript(tag)},
-				InsecureRootCapabilities: true,
-			})
+			k3s = p.k3sService(tag, tarballs)
 		case StepCluster:
 			p.progress("start k3s (%s)", K3sImage)
 			if _, err := k3s.Start(ctx); err != nil {
@@ -90,23 +121,18 @@ func (p *Pipeline) Up(ctx context.Context, skipSmoke bool) (*dagger.Service, err
 				images[s] = LocalImage(s, tag)
 			}
 			req := DeployerRequest{Action: DeployerApply, Env: LocalEnv, Root: srcDir, Kubeconfig: "/work/kubeconfig", Images: images, Timeout: "10m"}
-			args, err := req.Args()
+			release, err := p.k3sRelease(k3s, req)
 			if err != nil {
 				return nil, err
 			}
 			p.progress("helm releases --env=local")
-			waitConfig := "until [ -s /k3s-config/k3s.yaml ]; do sleep 1; done; mkdir -p /work; sed 's#https://127.0.0.1:6443#https://k3s:6443#' /k3s-config/k3s.yaml > " + req.Kubeconfig
-			out, err := stdout(ctx, "deployer --env=local", p.deployer().
-				WithMountedCache("/k3s-config", config).
-				WithServiceBinding("k3s", k3s).
-				WithExec([]string{"sh", "-c", waitConfig}).
-				WithExec(args))
+			out, err := stdout(ctx, "deployer --env=local", release)
 			if err != nil {
 				return nil, fmt.Errorf("up failed at step release: %w", err)
 			}
 			fmt.Fprint(p.log, out)
 		case StepSmoke:
-			if err := p.smoke(ctx, p.goTool("smoke").WithServiceBinding("k3s", k3s), "5m", "-url", "http://k3s"); err != nil {
+			if err := p.smoke(ctx, p.k3sSmoke(k3s), "5m", "-url", "http://k3s"); err != nil {
 				return nil, fmt.Errorf("up failed at step smoke: %w", err)
 			}
 		default:

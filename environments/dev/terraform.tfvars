@@ -1,7 +1,9 @@
 # Terraform inputs of the dev environment (terraform/platform). "Small tier":
 # the cheapest layout that still runs the whole system across two AZs.
 environment = "dev"
-region      = "eu-central-1"
+# The region of the environment: the one place it is written (backend.hcl, the
+# workflows and the pipeline read it from here).
+region = "eu-central-1"
 
 # Network: 2 AZs, one shared NAT gateway.
 vpc_cidr             = "10.10.0.0/16"
@@ -15,9 +17,11 @@ enable_vpc_flow_logs = false
 kubernetes_version = "1.35"
 # Past standard support the control plane is upgraded for us: no extended-support fee.
 cluster_support_type = "STANDARD"
-# Who may reach the public Kubernetes API: replace the documentation range
-# below with the operators' VPN/office egress and the CI runners' egress CIDRs.
-cluster_endpoint_public_access_cidrs = ["203.0.113.0/24"]
+# The Kubernetes API: public endpoint, every source address, IAM authentication
+# (access entries only). Laptops and GitHub-hosted runners (no fixed egress range)
+# reach it without editing anything. docs/security.md: why, and how to narrow it.
+cluster_endpoint_public_access       = true
+cluster_endpoint_public_access_cidrs = ["0.0.0.0/0"]
 cluster_deletion_protection          = false
 cluster_log_retention_days           = 7
 
@@ -48,8 +52,8 @@ backup_bucket_force_destroy = true
 secret_recovery_window_days = 0
 kms_deletion_window_days    = 7
 
-# Container images: the services, the backup job, and the third-party images
-# mirrored so that no deployment pulls from a public registry.
+# Container images: the services, the backup job, and the data path's third-party
+# images, mirrored so that those never come from a public registry at run time.
 ecr_repositories = [
   "service1",
   "service2",

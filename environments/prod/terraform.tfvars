@@ -2,7 +2,9 @@
 # instances, but highly available (3 AZs, NAT per AZ, on-demand nodes in every
 # AZ) and protected against accidental deletion.
 environment = "prod"
-region      = "eu-central-1"
+# The region of the environment: the one place it is written (backend.hcl, the
+# workflows and the pipeline read it from here).
+region = "eu-central-1"
 
 # Network: 3 AZs, one NAT gateway per AZ, flow logs on.
 vpc_cidr             = "10.20.0.0/16"
@@ -17,9 +19,13 @@ kubernetes_version = "1.35"
 # Past standard support prod is never upgraded unannounced; extended support
 # (0.60 USD/h) is the safety net, the plan is to upgrade before that date.
 cluster_support_type = "EXTENDED"
-# Who may reach the public Kubernetes API: replace the documentation range
-# below with the operators' VPN/office egress and the CI runners' egress CIDRs.
-cluster_endpoint_public_access_cidrs = ["203.0.113.0/24"]
+# The Kubernetes API: public endpoint with IAM authentication, as in dev, so the
+# deploy workflow's GitHub-hosted runner reaches it. To harden prod, list the
+# office/VPN and fixed runner egress CIDRs here, or set the public endpoint off and
+# deploy from a runner inside the VPC (docs/security.md); the preflight refuses a
+# caller outside what is set, in seconds.
+cluster_endpoint_public_access       = true
+cluster_endpoint_public_access_cidrs = ["0.0.0.0/0"]
 cluster_deletion_protection          = true
 cluster_log_retention_days           = 90
 
@@ -54,8 +60,8 @@ backup_bucket_force_destroy         = false
 secret_recovery_window_days         = 30
 kms_deletion_window_days            = 30
 
-# Container images: the services, the backup job, and the third-party images
-# mirrored so that no deployment pulls from a public registry.
+# Container images: the services, the backup job, and the data path's third-party
+# images, mirrored so that those never come from a public registry at run time.
 ecr_repositories = [
   "service1",
   "service2",

@@ -15,8 +15,11 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/release"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/orders-platform/orders/internal/charts"
@@ -362,6 +365,104 @@ func TestDeployerOnCluster(t *testing.T) {
 		}
 		if res, err := full.Uninstall(ctx, mustPlan(t, root, in)); err != nil || res[0].Action != "absent" {
 			t.Errorf("a second uninstall: %v %v", res, err)
+		}
+	})
+
+	t.Run("teardown: load balancers before their controller, volumes released, retained ones named", func(t *testing.T) {
+		var log strings.Builder
+		full := &Deployer{Config: cluster.Config, Out: &log, MaxHistory: 3, RollbackTimeout: time.Minute, Charts: standInCharts{}, DrainTimeout: 3 * time.Second}
+		in := localInputs("c0ffeeb")
+		in.SkipAddons, in.Skip = false, nil
+		plan := mustPlan(t, root, in)
+		if _, err := full.Deploy(ctx, plan, Credentials{}); err != nil {
+			t.Fatal(err)
+		}
+		// The Envoy Service the AWS Load Balancer Controller holds (finalizer) until its NLB is gone.
+		lb := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: "envoy-edge", Namespace: "envoy-gateway-system", Finalizers: []string{"service.k8s.aws/resources"}},
+			Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Port: 80}}},
+		}
+		if _, err := kube.CoreV1().Services(lb.Namespace).Create(ctx, lb, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// Two EBS-backed claims of MongoDB: one volume retained, one deleted with its claim.
+		for _, v := range []struct {
+			pv, claim, volume string
+			policy            corev1.PersistentVolumeReclaimPolicy
+		}{
+			{"pv-retain", "datadir-mongodb-0", "vol-0retain", corev1.PersistentVolumeReclaimRetain},
+			{"pv-delete", "datadir-mongodb-1", "vol-0delete", corev1.PersistentVolumeReclaimDelete},
+		} {
+			pv := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: v.pv}, Spec: corev1.PersistentVolumeSpec{
+				Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
+				AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				PersistentVolumeReclaimPolicy: v.policy,
+				ClaimRef:                      &corev1.ObjectReference{Namespace: "mongodb", Name: v.claim},
+				PersistentVolumeSource:        corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: "ebs.csi.aws.com", VolumeHandle: v.volume}},
+			}}
+			if _, err := kube.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			empty := ""
+			pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: v.claim, Namespace: "mongodb"}, Spec: corev1.PersistentVolumeClaimSpec{
+				AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}, VolumeName: v.pv, StorageClassName: &empty,
+				Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+			}}
+			if _, err := kube.CoreV1().PersistentVolumeClaims("mongodb").Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		// While the load balancer is there, no add-on goes.
+		res, err := full.Uninstall(ctx, plan)
+		t.Log(log.String())
+		if err == nil || !strings.Contains(err.Error(), "envoy-gateway-system/envoy-edge of type LoadBalancer is still there") || !strings.Contains(err.Error(), "no add-on was uninstalled") {
+			t.Fatalf("uninstall with a load balancer left: %v", err)
+		}
+		if len(res) != 3 || res[2].Name != "edge" {
+			t.Errorf("before the wait: %v, want orders, mongodb, edge", res)
+		}
+		if h := releaseHistory(t, full, "envoy-gateway-system", "envoy-gateway"); len(h) == 0 {
+			t.Error("envoy-gateway was uninstalled while a Service of type LoadBalancer was left")
+		}
+
+		// The controller deletes the NLB and lets the Service go; the EBS CSI
+		// driver deletes the Delete volume once its claim is gone.
+		go func() {
+			time.Sleep(time.Second)
+			patch := []byte(`{"metadata":{"finalizers":null}}`)
+			_, _ = kube.CoreV1().Services(lb.Namespace).Patch(ctx, lb.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+			_ = kube.CoreV1().Services(lb.Namespace).Delete(ctx, lb.Name, metav1.DeleteOptions{})
+			for range 60 {
+				if _, err := kube.CoreV1().PersistentVolumeClaims("mongodb").Get(ctx, "datadir-mongodb-1", metav1.GetOptions{}); apierrors.IsNotFound(err) {
+					_ = kube.CoreV1().PersistentVolumes().Delete(ctx, "pv-delete", metav1.DeleteOptions{})
+					return
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+		}()
+		log.Reset()
+		full.DrainTimeout = time.Minute
+		res, err = full.Uninstall(ctx, plan)
+		t.Log(log.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := log.String()
+		if w, a := strings.Index(out, "no Service of type LoadBalancer is left"), strings.Index(out, "envoy-gateway: uninstalled"); w < 0 || a < 0 || w > a {
+			t.Errorf("the add-ons went before the load balancers:\n%s", out)
+		}
+		if !strings.Contains(out, "kept: EBS volume vol-0retain (PersistentVolume pv-retain, claim mongodb/datadir-mongodb-0, reclaim policy Retain); delete it with: aws ec2 delete-volume --volume-id vol-0retain") {
+			t.Errorf("the retained volume is not named with how to delete it:\n%s", out)
+		}
+		if strings.Contains(out, "vol-0delete") {
+			t.Errorf("the deleted volume is reported as kept:\n%s", out)
+		}
+		if pvcs, _ := kube.CoreV1().PersistentVolumeClaims("mongodb").List(ctx, metav1.ListOptions{}); len(pvcs.Items) != 0 {
+			t.Errorf("%d claims left in mongodb", len(pvcs.Items))
+		}
+		if len(res) == 0 || res[len(res)-1].Name != "envoy-gateway" || res[len(res)-1].Action != "uninstalled" {
+			t.Errorf("second teardown: %v", res)
 		}
 	})
 

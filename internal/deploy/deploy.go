@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,6 +56,9 @@ type Deployer struct {
 	// Charts loads charts (nil: local directories, remote charts through Helm's
 	// repository and OCI clients).
 	Charts ChartLoader
+	// DrainTimeout bounds each wait of an uninstall for what controllers delete
+	// outside the cluster: load balancers, volumes (0: DefaultDrainTimeout).
+	DrainTimeout time.Duration
 }
 
 // ReleaseResult is what happened to one release.
@@ -490,10 +494,14 @@ func waitError(err error, timeout time.Duration) error {
 }
 
 // Uninstall removes the plan's active releases in reverse order (orders before
-// MongoDB before the edge before the add-ons), each waited for with its timeout,
-// so the load balancer and volumes the controllers made are released before the
-// controllers go. Namespaces and the deployer's Secrets stay; MongoDB's volumes
-// follow the chart's retention policy. A release that does not exist is skipped.
+// MongoDB before the edge before the add-ons), each waited for with its timeout.
+// When the plan has add-ons (an environment's, not a tenant's) it is the
+// environment's teardown (teardown.go): before the first add-on goes, it waits
+// until no Service of type LoadBalancer is left (their NLBs gone with them);
+// after the last release it deletes the claims in the releases' namespaces,
+// waits for the volumes with reclaim policy Delete, and logs the ones kept.
+// Namespaces and the deployer's Secrets stay. A release that does not exist is
+// skipped.
 func (d *Deployer) Uninstall(ctx context.Context, p *Plan) ([]ReleaseResult, error) {
 	if d.Config == nil {
 		return nil, errNoCluster
@@ -505,34 +513,59 @@ func (d *Deployer) Uninstall(ctx context.Context, p *Plan) ([]ReleaseResult, err
 	if _, err := CheckReachable(ctx, d.Config, reach); err != nil {
 		return nil, err
 	}
+	kube, err := kubernetes.NewForConfig(d.Config)
+	if err != nil {
+		return nil, err
+	}
 	active := p.Active()
+	addons := slices.ContainsFunc(active, func(s Step) bool { return s.Kind == KindAddon })
+	drained := false
 	var results []ReleaseResult
 	for i := len(active) - 1; i >= 0; i-- {
 		s := active[i]
-		begin := time.Now()
-		cfg, err := d.helmConfig(s.Namespace)
+		if s.Kind == KindAddon && !drained {
+			if err := d.waitNoLoadBalancers(ctx, kube); err != nil {
+				return results, err
+			}
+			drained = true
+		}
+		res, err := d.uninstallStep(s)
 		if err != nil {
 			return results, err
 		}
-		rels, err := history(cfg, s.Name)
-		if err != nil {
-			return results, err
-		}
-		if len(rels) == 0 {
-			d.logf("%s: not installed", s.Name)
-			results = append(results, ReleaseResult{Name: s.Name, Namespace: s.Namespace, Action: "absent"})
-			continue
-		}
-		un := action.NewUninstall(cfg)
-		un.Wait, un.Timeout = true, s.Timeout
-		if _, err := un.Run(s.Name); err != nil {
-			return results, fmt.Errorf("release %s (namespace %s): uninstall: %w", s.Name, s.Namespace, err)
-		}
-		res := ReleaseResult{Name: s.Name, Namespace: s.Namespace, Action: "uninstalled", Revision: latest(rels).Version, Duration: time.Since(begin)}
-		d.logf("%s: uninstalled (was revision %d) in %s", s.Name, res.Revision, res.Duration.Round(time.Millisecond))
 		results = append(results, res)
 	}
+	if addons {
+		if _, err := d.releaseVolumes(ctx, kube, namespacesOf(active)); err != nil {
+			return results, err
+		}
+	}
 	return results, nil
+}
+
+// uninstallStep uninstalls one release and waits for it.
+func (d *Deployer) uninstallStep(s Step) (ReleaseResult, error) {
+	begin := time.Now()
+	cfg, err := d.helmConfig(s.Namespace)
+	if err != nil {
+		return ReleaseResult{}, err
+	}
+	rels, err := history(cfg, s.Name)
+	if err != nil {
+		return ReleaseResult{}, err
+	}
+	if len(rels) == 0 {
+		d.logf("%s: not installed", s.Name)
+		return ReleaseResult{Name: s.Name, Namespace: s.Namespace, Action: "absent"}, nil
+	}
+	un := action.NewUninstall(cfg)
+	un.Wait, un.Timeout = true, s.Timeout
+	if _, err := un.Run(s.Name); err != nil {
+		return ReleaseResult{}, fmt.Errorf("release %s (namespace %s): uninstall: %w", s.Name, s.Namespace, err)
+	}
+	res := ReleaseResult{Name: s.Name, Namespace: s.Namespace, Action: "uninstalled", Revision: latest(rels).Version, Duration: time.Since(begin)}
+	d.logf("%s: uninstalled (was revision %d) in %s", s.Name, res.Revision, res.Duration.Round(time.Millisecond))
+	return res, nil
 }
 
 // rollback restores a revision with its own timeout, waiting for it to be ready.

@@ -208,3 +208,31 @@ func MarkdownFiles(root string) ([]string, error) {
 	})
 	return files, err
 }
+
+// sampleMarker introduces a fenced block whose content a test reproduces:
+// <!-- sample: NAME (free text) -->, then the block.
+var sampleMarker = regexp.MustCompile(`^<!-- sample: ([^(>]+?)\s*(\(.*\))?\s*-->$`)
+
+// Sample returns the content of the fenced block that follows the marker
+// `<!-- sample: name … -->` in a Markdown document.
+func Sample(md []byte, name string) (string, error) {
+	lines := strings.Split(string(md), "\n")
+	for i, line := range lines {
+		m := sampleMarker.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil || m[1] != name {
+			continue
+		}
+		if i+1 >= len(lines) || !fence.MatchString(lines[i+1]) {
+			return "", fmt.Errorf("sample %q: no fenced block right after its marker (line %d)", name, i+1)
+		}
+		var body []string
+		for _, l := range lines[i+2:] {
+			if fence.MatchString(l) {
+				return strings.Join(body, "\n") + "\n", nil
+			}
+			body = append(body, l)
+		}
+		return "", fmt.Errorf("sample %q: its block is never closed", name)
+	}
+	return "", fmt.Errorf("no sample %q (a line <!-- sample: %s -->)", name, name)
+}

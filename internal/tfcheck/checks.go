@@ -249,7 +249,9 @@ func CheckOutputs(m *Module, names []string) []Finding {
 }
 
 // CheckBackendConfig checks an environment's partial S3 backend configuration:
-// a state key of its own, S3 native locking, no DynamoDB lock table.
+// a state key of its own, S3 native locking, no DynamoDB lock table, and no
+// region: that is written once, in terraform.tfvars, and given to init with
+// -backend-config=region=… (two copies drift apart).
 func CheckBackendConfig(path, env string) []Finding {
 	f, fs, err := ParseFile(path)
 	if err != nil {
@@ -270,6 +272,10 @@ func CheckBackendConfig(path, env string) []Finding {
 		out = append(out, Finding{File: path, Line: 1, Check: "backend", Msg: "use_lockfile = true is missing (S3 native state locking)"})
 	} else if v, ok := literalBool(l.Expr); !ok || !v {
 		out = append(out, Finding{File: path, Line: l.SrcRange.Start.Line, Check: "backend", Msg: "use_lockfile must be true"})
+	}
+	if r, ok := attrs["region"]; ok {
+		out = append(out, Finding{File: path, Line: r.SrcRange.Start.Line, Check: "backend",
+			Msg: "region is written here and in terraform.tfvars: keep it in terraform.tfvars only (init takes -backend-config=region=<region>)"})
 	}
 	if d, ok := attrs["dynamodb_table"]; ok {
 		out = append(out, Finding{File: path, Line: d.SrcRange.Start.Line, Check: "backend", Msg: "dynamodb_table is deprecated; locking uses use_lockfile"})

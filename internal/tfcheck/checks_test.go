@@ -268,11 +268,15 @@ func TestCheckOutputs(t *testing.T) {
 
 func TestCheckBackendConfig(t *testing.T) {
 	dir := writeFixture(t, map[string]string{
-		"good.hcl":   "key          = \"platform/dev/terraform.tfstate\"\nregion       = \"eu-central-1\"\nuse_lockfile = true\n",
+		"good.hcl":   "key          = \"platform/dev/terraform.tfstate\"\nuse_lockfile = true\n",
+		"region.hcl": "key          = \"platform/dev/terraform.tfstate\"\nregion       = \"eu-central-1\"\nuse_lockfile = true\n",
 		"shared.hcl": "key = \"platform/terraform.tfstate\"\nuse_lockfile = false\ndynamodb_table = \"locks\"\n",
 		"nolock.hcl": "key = \"platform/dev/terraform.tfstate\"\n",
 	})
 	expect(t, CheckBackendConfig(filepath.Join(dir, "good.hcl"), "dev"), nil)
+	expect(t, CheckBackendConfig(filepath.Join(dir, "region.hcl"), "dev"), []want{
+		{"region.hcl", 2, "keep it in terraform.tfvars only"},
+	})
 	expect(t, CheckBackendConfig(filepath.Join(dir, "shared.hcl"), "dev"), []want{
 		{"shared.hcl", 1, "does not contain the environment folder /dev/"},
 		{"shared.hcl", 2, "use_lockfile must be true"},

@@ -24,9 +24,14 @@ mkdir -p "${tools_dir}"
 tmp="$(mktemp -d "${tools_dir}/.kwok-build.XXXXXX")"
 trap 'rm -rf "${tmp}"' EXIT
 
-echo "install-kwok: building kwok ${KWOK_VERSION} into ${kwok_dir} (minutes when cold)"
-# GOFLAGS=-mod=mod: build the module as published, whatever the caller's workspace says.
-(cd "${tmp}" && GOFLAGS=-mod=mod GOBIN="${tmp}" go install "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}")
+if [[ -x "${kwok_dir}/kwok" ]]; then
+  # Put there from the upstream image (the Dagger pipeline does that): keep it.
+  cp "${kwok_dir}/kwok" "${tmp}/kwok"
+else
+  echo "install-kwok: building kwok ${KWOK_VERSION} into ${kwok_dir} (minutes when cold)"
+  # GOFLAGS=-mod=mod: build the module as published, whatever the caller's workspace says.
+  (cd "${tmp}" && GOFLAGS=-mod=mod GOBIN="${tmp}" go install "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}")
+fi
 
 # The Stage files come from the module as downloaded by the Go toolchain (module proxy or cache).
 module_dir="$(cd "${tmp}" && go mod download -json "sigs.k8s.io/kwok@${KWOK_VERSION}" |

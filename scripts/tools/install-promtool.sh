@@ -28,14 +28,19 @@ if [[ -x "${dir}/promtool" && -x "${dir}/promql-metrics" ]]; then
   exit 0
 fi
 
-echo "install-promtool: building promtool ${PROMETHEUS_VERSION} into ${dir} (minutes when cold)"
+# promtool may already be there from the upstream image (the Dagger pipeline puts
+# it there); promql-metrics is this repository's and always built here.
+packages=(./promql-metrics)
+[[ -x "${dir}/promtool" ]] || packages+=(github.com/prometheus/prometheus/cmd/promtool)
+echo "install-promtool: building ${packages[*]} (${PROMETHEUS_VERSION}) into ${dir} (minutes when cold)"
 mkdir -p "${tools_dir}"
 tmp="$(mktemp -d "${tools_dir}/.promtool-build.XXXXXX")"
 trap 'rm -rf "${tmp}"' EXIT
+[[ -x "${dir}/promtool" ]] && cp "${dir}/promtool" "${tmp}/promtool"
 (cd "${repo_root}/tools/promtool" &&
   CGO_ENABLED=0 go build -trimpath \
     -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}" \
-    -o "${tmp}/" github.com/prometheus/prometheus/cmd/promtool ./promql-metrics)
+    -o "${tmp}/" "${packages[@]}")
 chmod 0755 "${tmp}"
 rm -rf "${dir}"
 mv "${tmp}" "${dir}"

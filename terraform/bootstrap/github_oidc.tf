@@ -77,6 +77,7 @@ data "aws_iam_policy_document" "deploy_guardrails" {
     ]
     resources = [
       aws_iam_role.deploy.arn,
+      aws_iam_role.operator.arn,
       aws_iam_role.cluster_admin.arn,
       aws_iam_role.developer.arn,
     ]
@@ -92,6 +93,13 @@ data "aws_iam_policy_document" "deploy_guardrails" {
       "iam:UpdateOpenIDConnectProviderThumbprint",
     ]
     resources = [aws_iam_openid_connect_provider.github.arn]
+  }
+
+  statement {
+    sid       = "ProtectClusterAdminList"
+    effect    = "Deny"
+    actions   = ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:LabelParameterVersion"]
+    resources = [aws_ssm_parameter.cluster_admin_principals.arn]
   }
 
   statement {

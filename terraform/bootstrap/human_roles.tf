@@ -1,10 +1,12 @@
 ################################################################################
 # Roles that people assume to reach the EKS clusters. The platform grants them
-# access entries by name: cluster-admin gets AmazonEKSClusterAdminPolicy, the
-# developer role AmazonEKSViewPolicy (read-only, no Secrets). Who may assume
-# them is decided in IAM (or IAM Identity Center permission sets) of this
-# account: the trust policy delegates to the account, and only principals whose
-# own policy allows sts:AssumeRole on the role can use it.
+# access entries by name: cluster-admin and operator get
+# AmazonEKSClusterAdminPolicy, the developer role AmazonEKSViewPolicy (read-only,
+# no Secrets; the platform lets it read the MongoDB application user's secret and
+# nothing else). Who may assume them is decided in IAM (or IAM Identity Center
+# permission sets) of this account: the trust policy delegates to the account,
+# and only principals whose own policy allows sts:AssumeRole on the role can use
+# it.
 ################################################################################
 
 data "aws_iam_policy_document" "account_trust" {
@@ -25,6 +27,31 @@ resource "aws_iam_role" "cluster_admin" {
   description          = "People who administer the ${var.project} EKS clusters (Kubernetes cluster-admin)."
   assume_role_policy   = data.aws_iam_policy_document.account_trust.json
   max_session_duration = var.human_role_max_session_seconds
+}
+
+# The role people assume to run `dagger call … deploy|provision|destroy` from a
+# workstation: what the GitHub deploy role may do (deploy_role_policy_arns, with
+# the same guardrails), reached through IAM instead of GitHub OIDC. Sessions as
+# long as the deploy role's: a first deploy takes about 40 minutes (AWS caps a
+# session reached by chaining from another role at one hour).
+resource "aws_iam_role" "operator" {
+  name                 = "${var.project}-operator"
+  description          = "People who run deploy, provision and destroy of the ${var.project} environments from a workstation."
+  assume_role_policy   = data.aws_iam_policy_document.account_trust.json
+  max_session_duration = var.deploy_role_max_session_seconds
+}
+
+resource "aws_iam_role_policy_attachment" "operator" {
+  for_each = toset(var.deploy_role_policy_arns)
+
+  role       = aws_iam_role.operator.name
+  policy_arn = each.value
+}
+
+resource "aws_iam_role_policy" "operator_guardrails" {
+  name   = "bootstrap-guardrails"
+  role   = aws_iam_role.operator.id
+  policy = data.aws_iam_policy_document.deploy_guardrails.json
 }
 
 resource "aws_iam_role" "developer" {
@@ -55,4 +82,43 @@ resource "aws_iam_role_policy" "developer_describe" {
   name   = "describe-clusters"
   role   = aws_iam_role.developer.id
   policy = data.aws_iam_policy_document.describe_clusters.json
+}
+
+################################################################################
+# Cluster admins of every environment, besides the roles above: the person who
+# ran the first bootstrap apply (so whoever set the account up can use the
+# clusters at once, without assuming a role) and cluster_admin_principal_arns.
+# The platform reads this parameter (its variable admin_principals_parameter)
+# and gives each ARN a cluster-admin access entry. An access entry takes an IAM
+# user or role ARN, a role's path included, never an STS session ARN: an
+# assumed-role caller is recorded as its role (aws_iam_session_context), the
+# root user not at all (it assumes the operator role instead).
+################################################################################
+
+data "aws_iam_session_context" "caller" {
+  arn = data.aws_caller_identity.current.arn
+}
+
+# The first applier, kept: a later apply by someone else does not replace them.
+resource "terraform_data" "bootstrapper" {
+  input = data.aws_iam_session_context.caller.issuer_arn
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
+locals {
+  bootstrapper = terraform_data.bootstrapper.output
+  cluster_admin_principal_arns = distinct(concat(
+    var.cluster_admin_principal_arns,
+    endswith(local.bootstrapper, ":root") ? [] : [local.bootstrapper],
+  ))
+}
+
+resource "aws_ssm_parameter" "cluster_admin_principals" {
+  name        = "/${var.project}/cluster-admin-principal-arns"
+  description = "IAM principals the ${var.project} platform gives cluster-admin access entries (JSON list), written by terraform/bootstrap."
+  type        = "String"
+  value       = jsonencode(local.cluster_admin_principal_arns)
 }

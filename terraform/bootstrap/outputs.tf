@@ -23,6 +23,31 @@ output "deploy_role_name" {
   value       = aws_iam_role.deploy.name
 }
 
+output "region" {
+  description = "Region of the state bucket (pass it to `terraform init -backend-config=region=...`)."
+  value       = var.region
+}
+
+output "operator_role_arn" {
+  description = "Role people assume to run deploy, provision and destroy from a workstation (docs/deployment.md, step 3)."
+  value       = aws_iam_role.operator.arn
+}
+
+output "operator_role_name" {
+  description = "Name of the operator role (platform variable operator_role_name)."
+  value       = aws_iam_role.operator.name
+}
+
+output "cluster_admin_principal_arns" {
+  description = "IAM principals every environment gives cluster-admin access entries (the first applier and cluster_admin_principal_arns), stored in the SSM parameter cluster_admin_principals_parameter."
+  value       = local.cluster_admin_principal_arns
+}
+
+output "cluster_admin_principals_parameter" {
+  description = "SSM parameter the platform reads the cluster admins from (platform variable admin_principals_parameter)."
+  value       = aws_ssm_parameter.cluster_admin_principals.name
+}
+
 output "cluster_admin_role_arn" {
   description = "Role people assume to administer the clusters."
   value       = aws_iam_role.cluster_admin.arn

@@ -2,6 +2,8 @@
 region            = "eu-central-1"
 github_repository = "orders-platform/orders"
 
-# Must match the GitHub deployment environments (Settings → Environments) that
-# carry protection rules, and the folders under environments/ that deploy to AWS.
-github_environments = ["dev", "prod"]
+# The GitHub deployment environments (Settings → Environments) whose jobs may
+# assume the deploy role: one per folder under environments/ that deploys to AWS,
+# and "drift" (main only, no reviewers) for the scheduled plan, so that it never
+# waits for prod's reviewers. The workflows use no other (internal/tfcheck).
+github_environments = ["dev", "prod", "drift"]

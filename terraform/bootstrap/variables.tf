@@ -51,13 +51,24 @@ variable "deploy_role_policy_arns" {
 }
 
 variable "deploy_role_max_session_seconds" {
-  description = "Maximum session length of the deploy role, in seconds. A full deploy (terraform, images, helm) must fit."
+  description = "Maximum session length of the deploy and operator roles, in seconds. A full deploy (terraform, images, helm) must fit."
   type        = number
   default     = 7200
 
   validation {
     condition     = var.deploy_role_max_session_seconds >= 3600 && var.deploy_role_max_session_seconds <= 43200
     error_message = "deploy_role_max_session_seconds must be between 3600 and 43200."
+  }
+}
+
+variable "cluster_admin_principal_arns" {
+  description = "IAM users or roles (ARNs; a role's path included) given Kubernetes cluster-admin in every environment, besides whoever runs the first apply (added by itself). Not STS session ARNs."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.cluster_admin_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/.+$", a))])
+    error_message = "cluster_admin_principal_arns must list IAM user or role ARNs (arn:aws:iam::<account>:role/<name>), not assumed-role session ARNs."
   }
 }
 

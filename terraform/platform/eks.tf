@@ -1,9 +1,13 @@
 # Accepted Trivy findings, with the reasons:
-#  AWS-0040, AWS-0041: the public API endpoint is on, limited to
-#    var.cluster_endpoint_public_access_cidrs (validated: never 0.0.0.0/0).
-#    Operators and GitHub-hosted runners have no route into the VPC; the CIDR
-#    list, EKS access entries and short-lived STS tokens guard the API. Nodes
-#    use the private endpoint.
+#  AWS-0040, AWS-0041: the public API endpoint is on and, by default, open to
+#    every source address (var.cluster_endpoint_public_access_cidrs). GitHub-
+#    hosted runners have no fixed egress range and operators work from
+#    anywhere; what guards the API is authentication: access entries only
+#    (authentication_mode API), for named IAM principals, with STS-presigned
+#    tokens valid 15 minutes, every request in the audit log. An environment is
+#    hardened by narrowing the CIDRs or turning the public endpoint off
+#    (docs/security.md); the preflight checks the caller against either.
+#    Nodes use the private endpoint.
 #  AWS-0104: the module's node security group allows all egress. Nodes have no
 #    public address; egress leaves through the NAT gateways and is needed for
 #    ECR, STS, EKS, EC2, ELB and S3 APIs (no VPC interface endpoints at small
@@ -22,7 +26,7 @@ module "eks" {
   subnet_ids = module.vpc.private_subnets
 
   endpoint_private_access      = true
-  endpoint_public_access       = true
+  endpoint_public_access       = var.cluster_endpoint_public_access
   endpoint_public_access_cidrs = var.cluster_endpoint_public_access_cidrs
 
   deletion_protection = var.cluster_deletion_protection
@@ -43,11 +47,11 @@ module "eks" {
   cloudwatch_log_group_kms_key_id        = aws_kms_key.logs.arn
 
   # Envelope encryption of Kubernetes Secrets with a KMS key the module creates
-  # (rotation on). Administrators of the key: the admin role and the deploy role.
+  # (rotation on). Administrators of the key: the admin, deploy and operator roles.
   create_kms_key                  = true
   enable_kms_key_rotation         = true
   kms_key_deletion_window_in_days = var.kms_deletion_window_days
-  kms_key_administrators          = [data.aws_iam_role.cluster_admin.arn, data.aws_iam_role.deploy.arn]
+  kms_key_administrators          = [data.aws_iam_role.cluster_admin.arn, data.aws_iam_role.deploy.arn, data.aws_iam_role.operator.arn]
   encryption_config = {
     resources = ["secrets"]
   }
@@ -55,29 +59,31 @@ module "eks" {
   # Pod Identity replaces IRSA; no IAM OIDC provider for the cluster.
   enable_irsa = false
 
-  # Access only through EKS access entries (no aws-auth ConfigMap); the identity
-  # that runs terraform gets no implicit admin.
+  # Access only through EKS access entries (no aws-auth ConfigMap). The identity
+  # that runs terraform gets no implicit admin: it differs between runs (the deploy
+  # role in CI, the operator role on a laptop), and the module's creator entry would
+  # follow it. Every principal that needs the cluster is named below instead.
   authentication_mode                      = "API"
   enable_cluster_creator_admin_permissions = false
 
-  access_entries = {
+  # The people terraform/bootstrap names (local.admin_principal_arns), then the roles.
+  # An access entry takes an IAM user or role ARN, a role's path included, never an
+  # STS session ARN (docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html).
+  access_entries = merge({ for arn in local.admin_principal_arns : "admin-${arn}" => {
+    principal_arn       = arn
+    policy_associations = local.cluster_admin_policy
+    } }, {
     cluster_admin = {
-      principal_arn = data.aws_iam_role.cluster_admin.arn
-      policy_associations = {
-        admin = {
-          policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-          access_scope = { type = "cluster" }
-        }
-      }
+      principal_arn       = data.aws_iam_role.cluster_admin.arn
+      policy_associations = local.cluster_admin_policy
     }
     deploy = {
-      principal_arn = data.aws_iam_role.deploy.arn
-      policy_associations = {
-        admin = {
-          policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-          access_scope = { type = "cluster" }
-        }
-      }
+      principal_arn       = data.aws_iam_role.deploy.arn
+      policy_associations = local.cluster_admin_policy
+    }
+    operator = {
+      principal_arn       = data.aws_iam_role.operator.arn
+      policy_associations = local.cluster_admin_policy
     }
     developer = {
       principal_arn = data.aws_iam_role.developer.arn
@@ -91,7 +97,7 @@ module "eks" {
         }
       }
     }
-  }
+  })
 
   # Add-ons pinned in var.addon_versions use that version; the others get the
   # newest version for the cluster's Kubernetes version when they are created.
@@ -221,6 +227,14 @@ module "eks" {
 }
 
 locals {
+  # Kubernetes cluster-admin, the policy of every admin access entry.
+  cluster_admin_policy = {
+    admin = {
+      policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+      access_scope = { type = "cluster" }
+    }
+  }
+
   # One node group across the environment's AZs, or one per AZ. Per AZ, the cluster
   # autoscaler knows which zone a new node lands in: a pod pinned to its zone (a
   # MongoDB member by its EBS volume, a replica by the DoNotSchedule zone spread) gets a

@@ -25,6 +25,18 @@ data "aws_iam_role" "deploy" {
   name = var.deploy_role_name
 }
 
+data "aws_iam_role" "operator" {
+  name = var.operator_role_name
+}
+
+# The people terraform/bootstrap made cluster admins (the one who bootstrapped the
+# account, and its cluster_admin_principal_arns): one list for every environment.
+data "aws_ssm_parameter" "admin_principals" {
+  count = var.admin_principals_parameter == "" ? 0 : 1
+
+  name = var.admin_principals_parameter
+}
+
 locals {
   name       = "${var.project}-${var.environment}"
   account_id = data.aws_caller_identity.current.account_id
@@ -37,6 +49,13 @@ locals {
   # NAT gateways only).
   private_subnets = [for i in range(var.az_count) : cidrsubnet(var.vpc_cidr, 4, i)]
   public_subnets  = [for i in range(var.az_count) : cidrsubnet(var.vpc_cidr, 8, 48 + i)]
+
+  # Cluster-admin access entries for people, besides the roles above. A principal
+  # may hold one access entry only, so the roles that have their own are left out.
+  admin_principal_arns = setsubtract(
+    toset(concat(var.cluster_admin_principal_arns, var.admin_principals_parameter == "" ? [] : jsondecode(nonsensitive(data.aws_ssm_parameter.admin_principals[0].value)))),
+    [data.aws_iam_role.cluster_admin.arn, data.aws_iam_role.deploy.arn, data.aws_iam_role.operator.arn, data.aws_iam_role.developer.arn],
+  )
 
   tags = merge(var.tags, {
     Project     = var.project

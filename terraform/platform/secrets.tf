@@ -50,3 +50,52 @@ resource "aws_secretsmanager_secret_version" "mongodb" {
   })
   secret_string_wo_version = var.mongodb_password_version
 }
+
+################################################################################
+# The development team logs in to MongoDB through the tunnel as the application
+# user, so the developer role may read that one secret and nothing else: not
+# root's, not a tenant's (tenant passwords live only in their Kubernetes
+# Secrets). A resource policy on the secret, and a KMS grant that decrypts only
+# ciphertext bound to that secret: Secrets Manager encrypts with the encryption
+# context {SecretARN = <the secret's ARN>, …}, and a grant constrained to a subset
+# of the context allows nothing else. Both live here, not on the role, because
+# the role (created by terraform/bootstrap) is out of the deploy role's reach.
+################################################################################
+
+data "aws_iam_policy_document" "app_secret" {
+  count = var.developer_reads_app_password ? 1 : 0
+
+  statement {
+    sid       = "DeveloperReadsTheApplicationPassword"
+    effect    = "Allow"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [data.aws_iam_role.developer.arn]
+    }
+  }
+}
+
+resource "aws_secretsmanager_secret_policy" "app" {
+  count = var.developer_reads_app_password ? 1 : 0
+
+  secret_arn = aws_secretsmanager_secret.mongodb["app"].arn
+  policy     = data.aws_iam_policy_document.app_secret[0].json
+}
+
+resource "aws_kms_grant" "developer_app_secret" {
+  count = var.developer_reads_app_password ? 1 : 0
+
+  name              = "${local.name}-developer-app-secret"
+  key_id            = aws_kms_key.data.key_id
+  grantee_principal = data.aws_iam_role.developer.arn
+  operations        = ["Decrypt"]
+
+  constraints {
+    encryption_context_subset = {
+      SecretARN = aws_secretsmanager_secret.mongodb["app"].arn
+    }
+  }
+}

@@ -90,13 +90,20 @@ variable "kubernetes_version" {
   }
 }
 
+variable "cluster_endpoint_public_access" {
+  description = "Serve the Kubernetes API on a public endpoint as well as the private one. true (default): laptops and GitHub-hosted runners reach it, and every request still needs an IAM identity with an EKS access entry (docs/security.md). false: only callers inside the VPC (a self-hosted runner there) reach the API; the preflight checks that the caller's egress address is one of the VPC's NAT gateways."
+  type        = bool
+  default     = true
+}
+
 variable "cluster_endpoint_public_access_cidrs" {
-  description = "CIDRs allowed to reach the public Kubernetes API endpoint (operators, CI egress). Never 0.0.0.0/0. Nodes use the private endpoint."
+  description = "Source CIDRs allowed to reach the public Kubernetes API endpoint. Default 0.0.0.0/0: GitHub-hosted runners have no fixed egress range, and IAM authentication (access entries, 15-minute STS tokens) guards the API. Narrow it to office/VPN and fixed runner egress ranges to harden an environment; the preflight then refuses a caller whose egress address is outside them. At most 40 (the EKS limit)."
   type        = list(string)
+  default     = ["0.0.0.0/0"]
 
   validation {
-    condition     = length(var.cluster_endpoint_public_access_cidrs) > 0 && alltrue([for c in var.cluster_endpoint_public_access_cidrs : can(cidrhost(c, 0)) && c != "0.0.0.0/0"])
-    error_message = "cluster_endpoint_public_access_cidrs must list at least one valid CIDR and must not contain 0.0.0.0/0."
+    condition     = length(var.cluster_endpoint_public_access_cidrs) > 0 && length(var.cluster_endpoint_public_access_cidrs) <= 40 && alltrue([for c in var.cluster_endpoint_public_access_cidrs : can(cidrhost(c, 0))])
+    error_message = "cluster_endpoint_public_access_cidrs must list 1 to 40 IPv4 CIDRs such as 198.51.100.0/24 (0.0.0.0/0 for any address)."
   }
 }
 
@@ -240,12 +247,46 @@ variable "deploy_role_name" {
   default     = "orders-github-deploy"
 }
 
+variable "operator_role_name" {
+  description = "Name of the IAM role (created by terraform/bootstrap) that people assume to run deploy, provision and destroy from a workstation; cluster-admin like the deploy role."
+  type        = string
+  default     = "orders-operator"
+}
+
+variable "cluster_admin_principal_arns" {
+  description = "More IAM users or roles (ARNs, a role's path included) given Kubernetes cluster-admin through access entries, on top of those terraform/bootstrap stores in the SSM parameter admin_principals_parameter (the person who bootstrapped the account). Not STS session ARNs."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.cluster_admin_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/.+$", a))])
+    error_message = "cluster_admin_principal_arns must list IAM user or role ARNs (arn:aws:iam::<account>:role/<name>), not assumed-role session ARNs."
+  }
+}
+
+variable "admin_principals_parameter" {
+  description = "SSM parameter (a JSON list of IAM ARNs) written by terraform/bootstrap: the principals given cluster-admin access entries in every environment. Empty: none are read."
+  type        = string
+  default     = "/orders/cluster-admin-principal-arns"
+
+  validation {
+    condition     = var.admin_principals_parameter == "" || can(regex("^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.admin_principals_parameter))
+    error_message = "admin_principals_parameter must be empty or an SSM parameter path such as /orders/cluster-admin-principal-arns."
+  }
+}
+
+variable "developer_reads_app_password" {
+  description = "Let the developer role read the MongoDB application user's secret (and only that one: not root's, not a tenant's), so the development team can log in through the tunnel. false: nobody but the deploy and operator roles reads it."
+  type        = bool
+  default     = true
+}
+
 ################################################################################
 # Container images
 ################################################################################
 
 variable "ecr_repositories" {
-  description = "Private ECR repositories, created as <project>-<environment>/<name>. The services plus third-party images mirrored into ECR so that no deployment pulls from a public registry."
+  description = "Private ECR repositories, created as <project>-<environment>/<name>. The services plus the data path's third-party images (MongoDB, Envoy), mirrored so that those never come from a public registry at run time (the cluster add-ons still pull from theirs)."
   type        = list(string)
   default = [
     "service1",
