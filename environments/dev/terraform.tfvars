@@ -64,6 +64,19 @@ ecr_repositories = [
   "mirror/envoy",
   "mirror/envoy-gateway",
   "mirror/envoy-ratelimit",
+  "mirror/aws-load-balancer-controller",
+  "mirror/metrics-server",
+  "mirror/prometheus-operator",
+  "mirror/prometheus-config-reloader",
+  "mirror/kube-webhook-certgen",
+  "mirror/prometheus",
+  "mirror/alertmanager",
+  "mirror/kube-state-metrics",
+  "mirror/node-exporter",
+  "mirror/grafana",
+  "mirror/k8s-sidecar",
+  "mirror/cluster-autoscaler",
+  "mirror/external-dns",
 ]
 
 # Daily EBS snapshots of the MongoDB volumes, kept this many days.

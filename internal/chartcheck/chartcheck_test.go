@@ -70,14 +70,7 @@ type renderCase struct {
 
 func cases(t *testing.T) (string, []renderCase) {
 	t.Helper()
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	envs, err := Environments(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, envs := repoEnvironments(t)
 	for _, want := range []string{"local", "dev", "prod"} {
 		found := false
 		for _, e := range envs {

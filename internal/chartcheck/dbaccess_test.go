@@ -96,14 +96,7 @@ func TestDBAccessOnAPIServer(t *testing.T) {
 // MongoDB pods (mongodb-0 for a standalone, mongodb-0…n-1 for a replica set of n) and
 // the groups the developer role's access entry carries (Terraform).
 func TestDBAccessMatchesTheCluster(t *testing.T) {
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	envs, err := Environments(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, envs := repoEnvironments(t)
 	checked := 0
 	for _, env := range envs {
 		file := ValuesFile(root, env, "db-access")

@@ -59,18 +59,6 @@ func mongoDBFiles(t *testing.T) (root string, up *MongoDBUpstream, keys ChartKey
 	return root, up, keys
 }
 
-func get(m map[string]any, path string) any {
-	var cur any = m
-	for _, k := range strings.Split(path, ".") {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[k]
-	}
-	return cur
-}
-
 // CheckMongoDBValues applies the platform's rules to the Bitnami chart values of an environment.
 func checkMongoDBValues(env string, v map[string]any, up *MongoDBUpstream) []string {
 	var p []string

@@ -11,14 +11,7 @@ import (
 // The tenant chart (charts/tenant) is not a per-environment release: the deployer
 // installs it per tenant (deployer apply --tenant). It is held to the same policies.
 func TestTenantChart(t *testing.T) {
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	envs, err := Environments(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, envs := repoEnvironments(t)
 	imgs := map[string]deploy.Image{
 		"service1": {Digest: "sha256:" + strings.Repeat("a", 64)},
 		"service2": {Digest: "sha256:" + strings.Repeat("b", 64)},

@@ -20,6 +20,9 @@ type MongoDBUpstream struct {
 		ECRRepository string `json:"ecrRepository"`
 		// ValuesPath is where the chart takes this image (registry, repository, tag).
 		ValuesPath string `json:"valuesPath"`
+		// Platforms are the platforms upstream publishes it for (as verified); the
+		// mirror copies the nodes' (MirrorPlatforms).
+		Platforms []string `json:"platforms"`
 	} `json:"images"`
 }
 

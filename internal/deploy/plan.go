@@ -650,14 +650,21 @@ func imageValues(name string, i Image, in Inputs, aws bool) (string, map[string]
 }
 
 // addonDeployValues are an add-on's values from Terraform outputs, or why the
-// add-on is skipped.
+// add-on is skipped: on AWS, its images from the environment's ECR mirrors
+// (addonMirrors) and what it needs to know about the environment.
 func addonDeployValues(name string, in Inputs) (map[string]any, string, error) {
-	if name == "envoy-gateway" {
-		if in.SkipAddons {
-			return map[string]any{}, "", nil
-		}
-		return envoyGatewayMirrors(in.Outputs)
+	vals, skip, err := addonOutputValues(name, in)
+	if err != nil || in.Outputs == nil {
+		return vals, skip, err
 	}
+	mirrors, err := addonMirrors(name, in.Outputs)
+	if err != nil {
+		return nil, "", err
+	}
+	return charts.MergeValues(mirrors, vals), skip, nil
+}
+
+func addonOutputValues(name string, in Inputs) (map[string]any, string, error) {
 	needsOutputs := map[string]string{
 		"aws-load-balancer-controller": "cluster name, region, VPC",
 		"cluster-autoscaler":           "cluster name, region",
@@ -750,28 +757,23 @@ func valuesInt(values map[string]any, path ...string) (int64, bool, error) {
 	return 0, false, fmt.Errorf("%v is not an integer", v)
 }
 
-// envoyGatewayMirrors points Envoy Gateway's controller, proxies and rate limiter at
-// the environment's ECR mirrors (the pipeline's mirror step fills them), so an AWS
-// cluster never pulls them from a public registry. Off AWS: the chart's defaults.
-func envoyGatewayMirrors(o *tfoutputs.Outputs) (map[string]any, string, error) {
+// addonMirrors points an add-on's images (internal/charts AddonMirrors) at the
+// environment's ECR mirrors, which the pipeline's mirror step fills, so an AWS
+// cluster never pulls them from a public registry.
+func addonMirrors(name string, o *tfoutputs.Outputs) (map[string]any, error) {
 	vals := map[string]any{}
-	if o == nil {
-		return vals, "", nil
-	}
-	for _, img := range charts.EnvoyGatewayImages {
+	for _, img := range charts.MirrorsOf(name) {
 		repo, err := o.RepositoryURL(img.ECRRepository)
 		if err != nil {
-			return nil, "", fmt.Errorf("add-on envoy-gateway: mirror of %s: %w", img.Source, err)
+			return nil, fmt.Errorf("add-on %s: mirror of %s: %w", name, img.Source, err)
 		}
-		ref, err := img.MirrorReference(repo)
+		v, err := img.MirrorValues(repo)
 		if err != nil {
-			return nil, "", fmt.Errorf("add-on envoy-gateway: %w", err)
+			return nil, fmt.Errorf("add-on %s: %w", name, err)
 		}
-		path := strings.Split(img.ValuesKey, ".")
-		leaf := map[string]any{path[len(path)-1]: ref}
-		vals = charts.MergeValues(vals, nested(path[:len(path)-1], leaf))
+		vals = charts.MergeValues(vals, v)
 	}
-	return vals, "", nil
+	return vals, nil
 }
 
 // splitRepository splits an ECR repository URL "<host>/<path>" (no scheme, no tag).

@@ -51,6 +51,12 @@ func fakeOutputs(env string, azs int) *tfoutputs.Outputs {
 		},
 		BackupBucket: "orders-" + env + "-mongodb-backups-123456789012-eu-central-1",
 	}
+	// Every add-on's mirrors, as terraform/platform creates them.
+	for _, a := range charts.AddonMirrors {
+		for _, m := range a.Images {
+			o.ECRRepositoryURLs[m.ECRRepository] = reg + "/orders-" + env + "/" + m.ECRRepository
+		}
+	}
 	for i := 0; i < azs; i++ {
 		o.PublicSubnetIDs = append(o.PublicSubnetIDs, fmt.Sprintf("subnet-0a1b2c3d4e5f6070%d", i))
 		o.NLBEIPAllocationIDs = append(o.NLBEIPAllocationIDs, fmt.Sprintf("eipalloc-0f1e2d3c4b5a6978%d", i))
@@ -665,13 +671,21 @@ func TestPlanDomainAndAddonValues(t *testing.T) {
 		wantErr     string
 	}{
 		{name: "cluster-autoscaler", addon: "cluster-autoscaler",
-			want: map[string]any{"autoDiscovery": map[string]any{"clusterName": "orders-dev"}, "awsRegion": "eu-central-1"}},
+			want: map[string]any{"autoDiscovery": map[string]any{"clusterName": "orders-dev"}, "awsRegion": "eu-central-1",
+				"image": map[string]any{"repository": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/mirror/cluster-autoscaler"}}},
 		{name: "external-dns with a domain", addon: "external-dns", domain: true,
-			want: map[string]any{"domainFilters": []any{"orders.example.com"}, "txtOwnerId": "orders-dev"}},
-		{name: "external-dns without a domain", addon: "external-dns", want: map[string]any{}, wantSkip: "no domain_name in Terraform outputs"},
+			want: map[string]any{"domainFilters": []any{"orders.example.com"}, "txtOwnerId": "orders-dev",
+				"image": map[string]any{"repository": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/mirror/external-dns"}}},
+		{name: "external-dns without a domain", addon: "external-dns", wantSkip: "no domain_name in Terraform outputs",
+			want: map[string]any{"image": map[string]any{"repository": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/mirror/external-dns"}}},
 		{name: "aws-load-balancer-controller", addon: "aws-load-balancer-controller",
-			want: map[string]any{"clusterName": "orders-dev", "region": "eu-central-1", "vpcId": "vpc-0123"}},
-		{name: "an add-on without deploy-time values", addon: "metrics-server", want: map[string]any{}},
+			want: map[string]any{"clusterName": "orders-dev", "region": "eu-central-1", "vpcId": "vpc-0123",
+				"image": map[string]any{"repository": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/mirror/aws-load-balancer-controller"}}},
+		{name: "an add-on with only its image from the mirror", addon: "metrics-server",
+			want: map[string]any{"image": map[string]any{"repository": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/orders-dev/mirror/metrics-server"}}},
+		{name: "an add-on whose chart takes registry and repository apart", addon: "kube-prometheus-stack", noMirror: true,
+			wantErr: `add-on kube-prometheus-stack: mirror of quay.io/prometheus/prometheus:v3.5.0: no ECR repository "mirror/prometheus"`},
+		{name: "an add-on off AWS: the chart's own images", addon: "metrics-server", noOutputs: true, want: map[string]any{}},
 		{name: "cluster-autoscaler without outputs", addon: "cluster-autoscaler", noOutputs: true, wantErr: "add-on cluster-autoscaler needs the Terraform outputs (cluster name, region) of environment dev"},
 		{name: "external-dns without outputs, add-ons skipped", addon: "external-dns", noOutputs: true, skipAddons: true, want: map[string]any{}},
 		{name: "envoy-gateway from the ECR mirrors, by their immutable tags", addon: "envoy-gateway",
@@ -692,6 +706,7 @@ func TestPlanDomainAndAddonValues(t *testing.T) {
 			}
 			if tc.noMirror {
 				delete(in.Outputs.ECRRepositoryURLs, "mirror/envoy")
+				delete(in.Outputs.ECRRepositoryURLs, "mirror/prometheus")
 			}
 			if tc.noOutputs {
 				in.Outputs = nil
@@ -950,7 +965,7 @@ func TestEnvoyGatewayAddonMatchesMirroredImages(t *testing.T) {
 	for _, a := range addons {
 		if a.Name == "envoy-gateway" {
 			if a.Chart.Version != charts.EnvoyGatewayVersion {
-				t.Errorf("charts/addons.yaml installs envoy-gateway %s, the mirrored images are of %s (internal/charts/envoy.go)", a.Chart.Version, charts.EnvoyGatewayVersion)
+				t.Errorf("charts/addons.yaml installs envoy-gateway %s, the mirrored images are of %s (internal/charts/mirrors.go)", a.Chart.Version, charts.EnvoyGatewayVersion)
 			}
 			return
 		}

@@ -11,9 +11,11 @@ check "api_endpoint_cidrs_are_real" {
   }
 }
 
+# One node per AZ: with a node group per AZ, each group's minimum (node_min_size is per
+# group); with one group across the AZs, its minimum must reach az_count.
 check "prod_is_highly_available" {
   assert {
-    condition     = var.environment != "prod" || (!var.single_nat_gateway && var.node_capacity_type == "ON_DEMAND" && var.node_min_size >= var.az_count)
-    error_message = "prod should have one NAT gateway per AZ and at least one on-demand node per AZ."
+    condition     = var.environment != "prod" || (!var.single_nat_gateway && var.node_capacity_type == "ON_DEMAND" && (var.node_group_per_az ? var.node_min_size >= 1 : var.node_min_size >= var.az_count))
+    error_message = "prod should have one NAT gateway per AZ and at least one on-demand node per AZ (node_group_per_az = true, or node_min_size >= az_count)."
   }
 }

@@ -107,8 +107,15 @@ module "eks" {
       before_compute = true
       # Enforce Kubernetes NetworkPolicies (tenant isolation, MongoDB reachable
       # only from the services); off by default in the add-on.
+      # Prefix delegation: pod addresses come in /28 prefixes, so a node's pod limit
+      # is no longer its ENI addresses (t3.medium: 17 pods, 110 with prefixes). Managed
+      # node groups created after it apply the higher limit themselves; existing
+      # nodes keep theirs until replaced. Sized by TestPodCapacity (docs/resources.md).
       configuration_values = jsonencode({
         enableNetworkPolicy = "true"
+        env = {
+          ENABLE_PREFIX_DELEGATION = "true"
+        }
       })
       most_recent   = !contains(keys(var.addon_versions), "vpc-cni")
       addon_version = lookup(var.addon_versions, "vpc-cni", null)
