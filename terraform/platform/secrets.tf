@@ -3,7 +3,8 @@
 # ephemeral resource and sent through write-only arguments: they are never in
 # the plan, the state or an output. The pipeline reads them from Secrets Manager
 # (by the ARNs in the outputs) and hands them to the cluster as Kubernetes
-# Secrets. Rotation: increase var.mongodb_password_version.
+# Secrets. Rotation: docs/disaster-recovery.md, "Leaked credentials" (the new
+# password must also be set in MongoDB before the deploy).
 ################################################################################
 
 locals {

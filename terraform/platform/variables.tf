@@ -429,7 +429,7 @@ variable "mongodb_app_database" {
 }
 
 variable "mongodb_password_version" {
-  description = "Generation of the MongoDB passwords. Passwords are written once and never stored in state; increase this number to generate and store new ones (then roll MongoDB and the services)."
+  description = "Generation of the MongoDB passwords. Passwords are written once and never stored in state; increase this number to generate and store new ones, then set them in MongoDB (changeUserPassword) before the next deploy: the image sets passwords only on an empty volume (docs/disaster-recovery.md, Leaked credentials)."
   type        = number
   default     = 1
 
