@@ -2,6 +2,7 @@ package tfcheck
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -92,11 +93,7 @@ func WorkflowJobs(root string) ([]WorkflowJob, error) {
 		if _, ok := wf.True["schedule"]; ok {
 			scheduled = true
 		}
-		names := make([]string, 0, len(wf.Jobs))
-		for n := range wf.Jobs {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(maps.Keys(wf.Jobs))
 		for _, n := range names {
 			j := wf.Jobs[n]
 			expand := func(v string) []string {

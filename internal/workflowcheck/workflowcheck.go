@@ -9,6 +9,7 @@ package workflowcheck
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -207,11 +208,7 @@ func pullRequestPolicy(wf workflow, triggers map[string][]string) []string {
 		return out
 	}
 	deploys, removes := "", ""
-	names := make([]string, 0, len(wf.Jobs))
-	for name := range wf.Jobs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(wf.Jobs))
 	for _, name := range names {
 		j := wf.Jobs[name]
 		if m, ok := j.Permissions.(map[string]any); ok && m["id-token"] == "write" && !strings.Contains(j.If, forkGuard) {
