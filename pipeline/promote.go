@@ -84,7 +84,7 @@ type Promoter struct {
 	HTTP *http.Client
 	// ScanWait is how long a scan still in progress is waited for; Poll how often.
 	ScanWait, Poll time.Duration
-	Log          func(format string, args ...any)
+	Log            func(format string, args ...any)
 }
 
 // RefusedError is a deploy refused before anything changed, with its reason.
@@ -126,7 +126,7 @@ type manifest struct {
 // stored is a manifest as ECR holds it: its bytes, media type and digest.
 type stored struct {
 	body, mediaType, digest string
-	parsed              manifest
+	parsed                  manifest
 }
 
 // get reads a manifest by digest from a repository and checks its bytes are
