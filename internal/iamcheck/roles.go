@@ -26,49 +26,38 @@ type Role struct {
 func (c *Config) Roles() ([]*Role, error) {
 	byName := map[string]*Role{}
 	var out []*Role
-	for _, labels := range c.Blocks("resource", "aws_iam_role") {
-		insts, err := c.Instances("resource", labels...)
+	err := c.each("aws_iam_role", func(labels []string, i Instance) error {
+		name, err := i.String("name")
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, i := range insts {
-			name, err := i.String("name")
+		r := &Role{Resource: address(labels, i.Key), Name: name}
+		if doc, err := i.String("assume_role_policy"); err == nil && strings.HasPrefix(doc, "{") {
+			p, err := ParsePolicy(r.Resource+" trust", doc)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			r := &Role{Resource: address(labels, i.Key), Name: name}
-			if doc, err := i.String("assume_role_policy"); err == nil && strings.HasPrefix(doc, "{") {
-				p, err := ParsePolicy(r.Resource+" trust", doc)
-				if err != nil {
-					return nil, err
-				}
-				r.Trust = &p
-			}
-			byName[name] = r
-			out = append(out, r)
+			r.Trust = &p
 		}
+		byName[name] = r
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	policies := map[string]Policy{} // by ARN
-	for _, labels := range c.Blocks("resource", "aws_iam_policy") {
-		insts, err := c.Instances("resource", labels...)
+	err = c.each("aws_iam_policy", func(labels []string, i Instance) error {
+		arn, err := instanceArn(i)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, i := range insts {
-			arn, err := instanceArn(i)
-			if err != nil {
-				return nil, err
-			}
-			doc, err := i.String("policy")
-			if err != nil {
-				return nil, err
-			}
-			p, err := ParsePolicy(address(labels, i.Key), doc)
-			if err != nil {
-				return nil, err
-			}
-			policies[arn] = p
-		}
+		p, err := policyOf(labels, i)
+		policies[arn] = p
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	role := func(i Instance) (*Role, error) {
 		name, err := i.String("role")
@@ -81,79 +70,85 @@ func (c *Config) Roles() ([]*Role, error) {
 		}
 		return r, nil
 	}
-	for _, labels := range c.Blocks("resource", "aws_iam_role_policy_attachment") {
-		insts, err := c.Instances("resource", labels...)
+	err = c.each("aws_iam_role_policy_attachment", func(labels []string, i Instance) error {
+		r, err := role(i)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, i := range insts {
-			r, err := role(i)
-			if err != nil {
-				return nil, err
-			}
-			arn, err := i.String("policy_arn")
-			if err != nil {
-				return nil, err
-			}
-			if p, ok := policies[arn]; ok {
-				r.Policies = append(r.Policies, p)
-			} else {
-				r.Managed = append(r.Managed, arn)
-			}
-		}
-	}
-	for _, labels := range c.Blocks("resource", "aws_iam_role_policy") {
-		insts, err := c.Instances("resource", labels...)
+		arn, err := i.String("policy_arn")
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, i := range insts {
-			r, err := role(i)
-			if err != nil {
-				return nil, err
-			}
-			doc, err := i.String("policy")
-			if err != nil {
-				// A data source's JSON: not evaluated here.
-				r.Managed = append(r.Managed, address(labels, i.Key)+" (inline, not evaluated)")
-				continue
-			}
-			p, err := ParsePolicy(address(labels, i.Key), doc)
-			if err != nil {
-				return nil, err
-			}
+		if p, ok := policies[arn]; ok {
 			r.Policies = append(r.Policies, p)
+		} else {
+			r.Managed = append(r.Managed, arn)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = c.each("aws_iam_role_policy", func(labels []string, i Instance) error {
+		r, err := role(i)
+		if err != nil {
+			return err
+		}
+		if _, err := i.String("policy"); err != nil {
+			// A data source's JSON: not evaluated here.
+			r.Managed = append(r.Managed, address(labels, i.Key)+" (inline, not evaluated)")
+			return nil
+		}
+		p, err := policyOf(labels, i)
+		r.Policies = append(r.Policies, p)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
 	return out, nil
 }
 
+// policyOf parses the policy attribute of an aws_iam_policy or aws_iam_role_policy.
+func policyOf(labels []string, i Instance) (Policy, error) {
+	doc, err := i.String("policy")
+	if err != nil {
+		return Policy{}, err
+	}
+	return ParsePolicy(address(labels, i.Key), doc)
+}
+
+// each calls fn for every instance of every resource of type typ.
+func (c *Config) each(typ string, fn func(labels []string, i Instance) error) error {
+	for _, labels := range c.Blocks("resource", typ) {
+		insts, err := c.Instances("resource", labels...)
+		if err != nil {
+			return err
+		}
+		for _, i := range insts {
+			if err := fn(labels, i); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Policies are the customer-managed policies the configuration creates, by name.
 func (c *Config) Policies() (map[string]Policy, error) {
 	out := map[string]Policy{}
-	for _, labels := range c.Blocks("resource", "aws_iam_policy") {
-		insts, err := c.Instances("resource", labels...)
+	err := c.each("aws_iam_policy", func(labels []string, i Instance) error {
+		name, err := i.String("name")
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, i := range insts {
-			name, err := i.String("name")
-			if err != nil {
-				return nil, err
-			}
-			doc, err := i.String("policy")
-			if err != nil {
-				return nil, err
-			}
-			p, err := ParsePolicy(name, doc)
-			if err != nil {
-				return nil, err
-			}
-			out[name] = p
-		}
-	}
-	return out, nil
+		p, err := policyOf(labels, i)
+		p.Name = name
+		out[name] = p
+		return err
+	})
+	return out, err
 }
 
 func instanceArn(i Instance) (string, error) {
