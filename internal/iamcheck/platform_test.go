@@ -118,7 +118,10 @@ func TestDeployPoliciesCoverThePlatform(t *testing.T) {
 	_, roles := bootstrap(t)
 	for _, env := range []string{"dev", "prod"} {
 		other := map[string]string{"dev": "prod", "prod": "dev"}[env]
-		r := roles["orders-github-deploy-"+env]
+		r, ok := roles["orders-github-deploy-"+env]
+		if !ok {
+			t.Fatalf("terraform/bootstrap creates no role orders-github-deploy-%s (roles: %v)", env, sortedKeys(roles))
+		}
 		for _, typ := range sortedKeys(types) {
 			calls, ok := creates[typ]
 			if !ok {
@@ -206,6 +209,10 @@ func TestPlatformRolesCarryTheBoundary(t *testing.T) {
 			}
 			for it := groups.ElementIterator(); it.Next(); {
 				k, g := it.Element()
+				if !g.Type().IsObjectType() || !g.Type().HasAttribute("iam_role_permissions_boundary") {
+					t.Errorf("module eks node group %s sets no iam_role_permissions_boundary", k.AsString())
+					continue
+				}
 				check("module eks node group "+k.AsString(), g.GetAttr("iam_role_permissions_boundary"), nil)
 			}
 		}
