@@ -140,8 +140,9 @@ func (m *Orders) Sbom(
 	})
 }
 
-// Build the images (service1, service2, backup) for linux/amd64 and linux/arm64, log in to the environment's ECR
-// through the ECR API and push them tagged with the git commit; prints each image by digest. Needs AWS credentials.
+// Build the images (service1, service2, backup) for linux/amd64 and linux/arm64, scan them (HIGH/CRITICAL stop it),
+// log in to the environment's ECR through the ECR API and push them tagged with the git commit, once (a commit already
+// pushed is reused); prints each image by digest, then "release: …" for deploy --release. Needs AWS credentials.
 // +cache="never"
 func (m *Orders) Publish(
 	ctx context.Context,
@@ -150,8 +151,13 @@ func (m *Orders) Publish(
 	// only this image (service1, service2 or backup); default all three
 	// +optional
 	service string,
+	// HIGH/CRITICAL vulnerabilities (CVE or GHSA ids) accepted for this publish
+	// +optional
+	acceptVulnerabilities []string,
 ) (string, error) {
-	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) { return p.Publish(ctx, env, m.StateBucket, service) })
+	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) {
+		return p.Publish(ctx, env, m.StateBucket, service, acceptVulnerabilities)
+	})
 }
 
 // Check in seconds, creating nothing, every precondition of a deploy of the environment: the caller's identity and
@@ -197,7 +203,8 @@ func (m *Orders) Provision(
 
 // Deploy an environment: provision, mirror the pinned third-party images into ECR, scan and publish service1,
 // service2 and backup (a commit already in ECR is reused), write a CycloneDX SBOM of each, install the Helm releases
-// with the Terraform outputs and image digests, smoke-test through the load balancer. With --tenant: only that
+// with the Terraform outputs and image digests, smoke-test through the load balancer. With --release: the images of
+// that publish instead, by digest, never built (copied into this environment's ECR when published elsewhere). With --tenant: only that
 // tenant, onto the existing environment (no Terraform apply, no mirroring), smoke-tested at <url>/<tenant>. On
 // failure says what failed and what was rolled back. Returns the report (report.txt, also printed) and the SBOMs
 // (sbom/): `dagger call … deploy --env=dev export --path=deploy-dev`. Needs AWS credentials.
@@ -222,10 +229,14 @@ func (m *Orders) Deploy(
 	// +optional
 	// +default="15m"
 	timeout string,
+	// the images of one publish (its last line, after "release: "): deployed by those digests, copied into this
+	// environment's repositories when they are elsewhere, never built; refused if not in the registry or never scanned
+	// +optional
+	release string,
 ) (*dagger.Directory, error) {
 	return run(ctx, m, func(p *pipeline.Pipeline) (*dagger.Directory, error) {
 		d, err := p.Deploy(ctx, pipeline.DeployOptions{Env: env, StateBucket: m.StateBucket, AcceptVulnerabilities: acceptVulnerabilities,
-			StepOptions: pipeline.StepOptions{SkipProvision: skipProvision, SkipSmoke: skipSmoke, Tenant: tenant}, Timeout: timeout})
+			StepOptions: pipeline.StepOptions{SkipProvision: skipProvision, SkipSmoke: skipSmoke, Tenant: tenant}, Timeout: timeout, Release: release})
 		if err != nil {
 			return nil, err
 		}

@@ -3,7 +3,9 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
+	"time"
 
 	"dagger.io/dagger"
 
@@ -150,10 +152,21 @@ func (p *Pipeline) buildAll(ctx context.Context, names []string, platforms []dag
 	return images, nil
 }
 
+// ReleaseLine starts the last line of publish's output: the release
+// (Release.String) that deploy --release takes.
+const ReleaseLine = "release: "
+
 // Publish builds the images (one, or all of Images when image is empty) for
-// both platforms and pushes them to the environment's ECR repositories, tagged
-// with the git commit. It returns the references by digest, one per line.
-func (p *Pipeline) Publish(ctx context.Context, env, bucket, image string) (string, error) {
+// both platforms, scans them (the gate of deploy, with the accepted findings)
+// and pushes them to the environment's ECR repositories, tagged with the git
+// commit: the one producer of that tag. An image already pushed under the tag
+// is reused, not rebuilt. It returns the references by digest, one per line,
+// then ReleaseLine and the release.
+func (p *Pipeline) Publish(ctx context.Context, env, bucket, image string, acceptVulnerabilities []string) (string, error) {
+	accepted, err := ParseAccepted(acceptVulnerabilities)
+	if err != nil {
+		return "", err
+	}
 	names := Images
 	if image != "" {
 		if err := CheckImage(image); err != nil {
@@ -169,7 +182,8 @@ func (p *Pipeline) Publish(ctx context.Context, env, bucket, image string) (stri
 	if err != nil {
 		return "", err
 	}
-	if _, err := ImageRepositories(out, names); err != nil {
+	repos, err := ImageRepositories(out, names)
+	if err != nil {
 		return "", err
 	}
 	tag, err := p.gitCommit(ctx)
@@ -180,18 +194,43 @@ func (p *Pipeline) Publish(ctx context.Context, env, bucket, image string) (stri
 	if err != nil {
 		return "", err
 	}
-	images, err := p.buildAll(ctx, names, Platforms)
+	cfg, err := p.aws.config(ctx, out.Region)
 	if err != nil {
+		return "", err
+	}
+	release, build := Release{}, []string(nil)
+	for _, name := range names {
+		ref, found, err := FindImage(ctx, ecrClient(cfg), repos[name], tag)
+		if err != nil {
+			return "", err
+		}
+		if found {
+			p.progress("%s: %s is published already, reusing it", name, ref)
+			release[name] = ref
+		} else {
+			build = append(build, name)
+		}
+	}
+	images, err := p.buildAll(ctx, build, Platforms)
+	if err != nil {
+		return "", err
+	}
+	// Nothing is pushed that did not pass the scan.
+	if err := p.scan(ctx, images, accepted); err != nil {
 		return "", err
 	}
 	refs, err := p.publish(ctx, out, images, tag, auth, password)
 	if err != nil {
 		return "", err
 	}
+	for name, r := range refs {
+		release[name] = r
+	}
 	var b strings.Builder
 	for _, name := range names {
-		fmt.Fprintf(&b, "%s %s\n", name, refs[name])
+		fmt.Fprintf(&b, "%s %s\n", name, release[name])
 	}
+	fmt.Fprintf(&b, "%s%s\n", ReleaseLine, release)
 	return b.String(), nil
 }
 
@@ -203,6 +242,10 @@ type DeployOptions struct {
 	AcceptVulnerabilities []string
 	// Timeout bounds the releases, rollback included (Go duration).
 	Timeout string
+	// Release are the images one publish produced (ParseRelease): deployed by
+	// those digests, promoted into the environment's repositories when they are
+	// elsewhere, never built. Empty: the commit's images, built if missing.
+	Release string
 }
 
 // DeployImages are the images a deploy runs: all of Images for an
@@ -226,6 +269,7 @@ type deployment struct {
 	password *dagger.Secret
 	images   map[string][]*dagger.Container
 	refs     map[string]ImageRef // by digest: pushed now or found in ECR
+	release  Release
 	sboms    []SBOMSummary
 	result   *dagger.Directory
 }
@@ -272,10 +316,20 @@ func (p *Pipeline) resolveImages(ctx context.Context, d *deployment) error {
 	ecr := ecrClient(cfg)
 	var build []string
 	d.images, d.refs = map[string][]*dagger.Container{}, map[string]ImageRef{}
-	for _, name := range names {
-		ref, found, err := FindImage(ctx, ecr, repos[name], d.tag)
-		if err != nil {
+	if d.release != nil {
+		// Build once, promote by digest: the release's images, verified and
+		// copied where needed; nothing is built.
+		promoter := Promoter{ECR: ecr, HTTP: http.DefaultClient, ScanWait: 10 * time.Minute, Poll: 15 * time.Second, Log: p.progress}
+		if d.refs, err = promoter.Resolve(ctx, d.release, repos, names, d.tag); err != nil {
 			return err
+		}
+	}
+	for _, name := range names {
+		ref, found := d.refs[name]
+		if !found {
+			if ref, found, err = FindImage(ctx, ecr, repos[name], d.tag); err != nil {
+				return err
+			}
 		}
 		if !found {
 			build = append(build, name)
@@ -310,6 +364,12 @@ func (p *Pipeline) Deploy(ctx context.Context, o DeployOptions) (*dagger.Directo
 	if err != nil {
 		return nil, err
 	}
+	var release Release
+	if o.Release != "" {
+		if release, err = ParseRelease(o.Release); err != nil {
+			return nil, err
+		}
+	}
 	if o.Tenant != "" {
 		if err := CheckTenant(o.Tenant); err != nil {
 			return nil, err
@@ -331,7 +391,7 @@ func (p *Pipeline) Deploy(ctx context.Context, o DeployOptions) (*dagger.Directo
 	if err != nil {
 		return nil, err
 	}
-	d := &deployment{o: o, run: run, tag: tag, result: p.dag.Directory()}
+	d := &deployment{o: o, run: run, tag: tag, result: p.dag.Directory(), release: release}
 	for _, st := range steps {
 		if !st.Runs() {
 			p.progress("%s", st)

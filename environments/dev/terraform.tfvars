@@ -11,6 +11,13 @@ az_count             = 2
 single_nat_gateway   = true
 enable_vpc_flow_logs = false
 
+# The GitHub roles of this environment (terraform/bootstrap outputs
+# deploy_role_names, publish_role_name, preview_role_name): dev receives the
+# images built on main and holds the pull requests' previews.
+deploy_role_name  = "orders-github-deploy-dev"
+publish_role_name = "orders-github-publish"
+preview_role_name = "orders-github-preview"
+
 # EKS
 # EKS standard support of 1.35 ends 27 Mar 2027 (1.34: 2 Dec 2026); after that
 # extended support costs 0.60 USD/h instead of 0.10. Upgrade one minor at a time.

@@ -12,6 +12,10 @@ az_count             = 3
 single_nat_gateway   = false
 enable_vpc_flow_logs = true
 
+# The GitHub role that deploys this environment (terraform/bootstrap output
+# deploy_role_names): trusted only by jobs in the GitHub environment prod.
+deploy_role_name = "orders-github-deploy-prod"
+
 # EKS
 # EKS standard support of 1.35 ends 27 Mar 2027 (1.34: 2 Dec 2026); after that
 # extended support costs 0.60 USD/h instead of 0.10. Upgrade one minor at a time.

@@ -260,6 +260,10 @@ func (d *Deployer) Deploy(ctx context.Context, p *Plan, given Credentials) ([]Re
 			if err := labelPlatformNamespaces(ctx, pr.kube, p.Mongo.Namespace, ordersNS); err != nil {
 				return results, err
 			}
+			// Tenants (previews) are deployed by an identity that may create namespaces only.
+			if err := ensureTenantDeployers(ctx, pr.kube); err != nil {
+				return results, err
+			}
 			written, err := applySecrets(ctx, pr.kube, p, pr.creds, ordersNS, backup)
 			if err != nil {
 				return results, err

@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -407,6 +408,47 @@ func ensureTenantNamespace(ctx context.Context, kube kubernetes.Interface, t ten
 		if _, err := kube.CoreV1().Namespaces().Update(ctx, ns, metav1.UpdateOptions{}); err != nil {
 			return fmt.Errorf("label namespace %s: %w", t.Namespace(), err)
 		}
+	}
+	return nil
+}
+
+// tenantDeployersRole is the ClusterRole of tenant.DeployersGroup.
+const tenantDeployersRole = "orders:tenant-namespaces"
+
+// ensureTenantDeployers lets tenant.DeployersGroup create namespaces and read
+// them, nothing else cluster-wide: a namespace-scoped access policy (the
+// preview role's, on tenant-*) covers what is inside a tenant's namespace and
+// the namespace object itself (Kubernetes authorizes GET/PATCH/DELETE of
+// /api/v1/namespaces/<n> as namespace <n>: RequestInfo in
+// k8s.io/apiserver/pkg/endpoints/request/requestinfo.go), but not its creation,
+// which has no namespace.
+func ensureTenantDeployers(ctx context.Context, kube kubernetes.Interface) error {
+	labels := map[string]string{"app.kubernetes.io/managed-by": "orders-deployer"}
+	role := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: tenantDeployersRole, Labels: labels},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create", "get", "list", "watch"}}},
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: tenantDeployersRole, Labels: labels},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: tenantDeployersRole},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: tenant.DeployersGroup}},
+	}
+	roles, bindings := kube.RbacV1().ClusterRoles(), kube.RbacV1().ClusterRoleBindings()
+	if _, err := roles.Update(ctx, role, metav1.UpdateOptions{}); apierrors.IsNotFound(err) {
+		_, err = roles.Create(ctx, role, metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("create ClusterRole %s: %w", role.Name, err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("update ClusterRole %s: %w", role.Name, err)
+	}
+	if _, err := bindings.Update(ctx, binding, metav1.UpdateOptions{}); apierrors.IsNotFound(err) {
+		_, err = bindings.Create(ctx, binding, metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("create ClusterRoleBinding %s: %w", binding.Name, err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("update ClusterRoleBinding %s: %w", binding.Name, err)
 	}
 	return nil
 }

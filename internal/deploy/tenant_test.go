@@ -14,6 +14,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -511,6 +512,37 @@ func TestTenantsOnCluster(t *testing.T) {
 		}
 		if _, ok := mustNamespace(t, kube, MongoNamespace).Labels[tenant.GatewayRoutesLabel]; ok {
 			t.Errorf("namespace %s got the gateway routes label", MongoNamespace)
+		}
+	})
+
+	t.Run("the tenant deployers' group may create namespaces and nothing else cluster-wide", func(t *testing.T) {
+		for range 2 { // idempotent
+			if err := ensureTenantDeployers(ctx, kube); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tc := range []struct {
+			ns, verb, resource, name string
+			want                     bool
+		}{
+			{"", "create", "namespaces", "", true},
+			{"", "get", "namespaces", "mongodb", true},
+			{"", "delete", "namespaces", "mongodb", false},
+			{"", "update", "namespaces", "orders", false},
+			{"", "create", "clusterrolebindings", "", false},
+			{"mongodb", "get", "secrets", "mongodb-auth", false},
+			{"orders", "create", "pods", "", false},
+		} {
+			sar, err := kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User: "preview", Groups: []string{tenant.DeployersGroup},
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: tc.ns, Verb: tc.verb, Resource: tc.resource, Name: tc.name},
+			}}, metav1.CreateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sar.Status.Allowed != tc.want {
+				t.Errorf("%s %s %s/%s: allowed=%v, want %v", tenant.DeployersGroup, tc.verb, tc.resource, tc.ns+tc.name, sar.Status.Allowed, tc.want)
+			}
 		}
 	})
 

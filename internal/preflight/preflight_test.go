@@ -445,7 +445,7 @@ func TestLoadRepository(t *testing.T) {
 	if dev.NATGateways()+dev.AZCount != 3 || prod.NATGateways()+prod.AZCount != 6 || prod.NodeGroups != 3 || !dev.Spot || prod.Spot {
 		t.Errorf("dev %+v\nprod %+v", dev, prod)
 	}
-	if dev.ClusterName() != "orders-dev" || !slices.Equal(dev.AccessRoles, []string{"orders-cluster-admin", "orders-github-deploy", "orders-operator"}) || dev.AdminParameter != "/orders/cluster-admin-principal-arns" {
+	if dev.ClusterName() != "orders-dev" || !slices.Equal(dev.AccessRoles, []string{"orders-cluster-admin", "orders-github-deploy-dev", "orders-operator"}) || dev.AdminParameter != "/orders/cluster-admin-principal-arns" {
 		t.Errorf("dev %+v", dev)
 	}
 	if len(dev.RepositoryProblems)+len(prod.RepositoryProblems) > 0 {

@@ -29,6 +29,11 @@ const MongoDBClientLabel = "orders-platform/mongodb-client"
 // admit: orders and every tenant-<name> (charts/edge gateway.routeNamespaceLabels).
 const GatewayRoutesLabel = "orders-platform/gateway-routes"
 
+// DeployersGroup is the Kubernetes group of the identities that deploy tenants
+// (the preview role's access entry: terraform/platform preview_kubernetes_groups):
+// bound to creating namespaces, the one cluster-scoped verb a tenant needs.
+const DeployersGroup = "orders:tenant-deployers"
+
 var nameRe = regexp.MustCompile(`^[a-z][a-z0-9-]{0,18}[a-z0-9]$`)
 
 // reserved are names a tenant cannot take: the platform's namespaces and release

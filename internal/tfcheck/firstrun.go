@@ -36,7 +36,17 @@ type WorkflowJob struct {
 	Functions []string
 	// Scheduled is true when the workflow runs on a schedule.
 	Scheduled bool
+	// Triggers are the events of the workflow (on:), PushBranches the branches
+	// of its push trigger (none: every branch).
+	Triggers, PushBranches []string
+	// IDToken is true when the job may request an OIDC token (id-token: write).
+	IDToken bool
+	// RoleVariables are the repository variables its role-to-assume names
+	// (${{ vars.NAME }}), one per configure-aws-credentials step.
+	RoleVariables []string
 }
+
+var roleVariable = regexp.MustCompile(`^\$\{\{\s*vars\.([A-Za-z0-9_]+)\s*\}\}$`)
 
 // GitHubHosted reports whether the job runs on a GitHub-hosted runner.
 func (j WorkflowJob) GitHubHosted() bool {
@@ -81,7 +91,9 @@ func WorkflowJobs(root string) ([]WorkflowJob, error) {
 				Strategy    struct {
 					Matrix map[string]any `json:"matrix"`
 				} `json:"strategy"`
-				Steps []struct {
+				Permissions any `json:"permissions"`
+				Steps       []struct {
+					Uses string         `json:"uses"`
 					With map[string]any `json:"with"`
 				} `json:"steps"`
 			} `json:"jobs"`
@@ -89,10 +101,23 @@ func WorkflowJobs(root string) ([]WorkflowJob, error) {
 		if err := yaml.Unmarshal(src, &wf); err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
-		_, scheduled := wf.On["schedule"]
-		if _, ok := wf.True["schedule"]; ok {
-			scheduled = true
+		on := wf.On
+		if on == nil {
+			on = wf.True
 		}
+		_, scheduled := on["schedule"]
+		var triggers, pushBranches []string
+		for ev, spec := range on {
+			triggers = append(triggers, ev)
+			if m, ok := spec.(map[string]any); ok && ev == "push" {
+				if bs, ok := m["branches"].([]any); ok {
+					for _, b := range bs {
+						pushBranches = append(pushBranches, fmt.Sprint(b))
+					}
+				}
+			}
+		}
+		sort.Strings(triggers)
 		names := slices.Sorted(maps.Keys(wf.Jobs))
 		for _, n := range names {
 			j := wf.Jobs[n]
@@ -109,7 +134,10 @@ func WorkflowJobs(root string) ([]WorkflowJob, error) {
 				}
 				return vals
 			}
-			job := WorkflowJob{File: filepath.Base(f), Name: n, RunsOn: fmt.Sprint(j.RunsOn), Scheduled: scheduled}
+			job := WorkflowJob{File: filepath.Base(f), Name: n, RunsOn: fmt.Sprint(j.RunsOn), Scheduled: scheduled, Triggers: triggers, PushBranches: pushBranches}
+			if perms, ok := j.Permissions.(map[string]any); ok && perms["id-token"] == "write" {
+				job.IDToken = true
+			}
 			switch e := j.Environment.(type) {
 			case string:
 				job.Environments = expand(e)
@@ -117,6 +145,13 @@ func WorkflowJobs(root string) ([]WorkflowJob, error) {
 				job.Environments = expand(fmt.Sprint(e["name"]))
 			}
 			for _, st := range j.Steps {
+				if role, ok := st.With["role-to-assume"].(string); ok {
+					m := roleVariable.FindStringSubmatch(strings.TrimSpace(role))
+					if m == nil {
+						return nil, fmt.Errorf("%s: job %s: role-to-assume %q is not ${{ vars.<NAME> }}", f, n, role)
+					}
+					job.RoleVariables = append(job.RoleVariables, m[1])
+				}
 				args, ok := st.With["args"].(string)
 				if !ok {
 					continue
@@ -214,39 +249,32 @@ func endpointAccess(root string, e Environment) (public bool, cidrs []string, li
 }
 
 // CheckWorkflowEnvironments: every GitHub environment a workflow binds to is one
-// the bootstrap's deploy role trusts (github_environments in
-// terraform/bootstrap/terraform.tfvars: else the job gets no credentials), and no
-// scheduled job binds to an environment with required reviewers (it would wait
-// for an approval every run).
+// a bootstrap role trusts (deploy_environments or drift_environment of
+// terraform/bootstrap: else the job gets no credentials), and no scheduled job
+// binds to an environment with required reviewers (it would wait for an
+// approval every run).
 func CheckWorkflowEnvironments(root string, reviewed []string) ([]Finding, error) {
 	jobs, err := WorkflowJobs(root)
 	if err != nil {
 		return nil, err
 	}
 	tfvars := filepath.Join(root, BootstrapDir, "terraform.tfvars")
-	f, fs, err := ParseFile(tfvars)
-	if err != nil || f == nil {
-		return nil, fmt.Errorf("%s: %v %v", tfvars, err, fs)
-	}
-	a, ok := f.Body.Attributes["github_environments"]
-	if !ok {
-		return nil, fmt.Errorf("%s: github_environments is not set", tfvars)
-	}
-	v, _, err := literalValue(tfvars, "github_environments", a.Expr)
+	trusted, err := BootstrapStrings(root, "deploy_environments")
 	if err != nil {
 		return nil, err
 	}
-	var trusted []string
-	for _, e := range v.AsValueSlice() {
-		trusted = append(trusted, e.AsString())
+	drift, err := BootstrapStrings(root, "drift_environment")
+	if err != nil {
+		return nil, err
 	}
+	trusted = append(trusted, drift...)
 	var out []Finding
 	for _, j := range jobs {
 		file := filepath.Join(root, WorkflowsDir, j.File)
 		for _, e := range j.Environments {
 			if !slices.Contains(trusted, e) {
 				out = append(out, Finding{File: file, Line: 1, Check: "environments",
-					Msg: fmt.Sprintf("job %s runs in GitHub environment %q, which the deploy role does not trust: add it to github_environments in %s", j.Name, e, tfvars)})
+					Msg: fmt.Sprintf("job %s runs in GitHub environment %q, which no role trusts: add it to deploy_environments in %s", j.Name, e, tfvars)})
 			}
 			if j.Scheduled && slices.Contains(reviewed, e) {
 				out = append(out, Finding{File: file, Line: 1, Check: "environments",
@@ -345,4 +373,43 @@ func (m *Module) References(typ string, labels []string, attr string) ([]string,
 		return out, nil
 	}
 	return nil, fmt.Errorf("no %s %v with %s in %s", typ, labels, attr, m.Dir)
+}
+
+// BootstrapStrings is the value terraform/bootstrap gives a string or
+// list-of-strings variable: its terraform.tfvars assignment, else its default.
+func BootstrapStrings(root, name string) ([]string, error) {
+	tfvars := filepath.Join(root, BootstrapDir, "terraform.tfvars")
+	f, fs, err := ParseFile(tfvars)
+	if err != nil || f == nil {
+		return nil, fmt.Errorf("%s: %v %v", tfvars, err, fs)
+	}
+	var v cty.Value
+	if a, ok := f.Body.Attributes[name]; ok {
+		if v, _, err = literalValue(tfvars, name, a.Expr); err != nil {
+			return nil, err
+		}
+	} else {
+		m, fs, err := LoadModule(filepath.Join(root, BootstrapDir))
+		if err != nil || len(fs) > 0 {
+			return nil, fmt.Errorf("%s: %v %v", BootstrapDir, err, fs)
+		}
+		for _, b := range m.Blocks("variable") {
+			if a, ok := b.Block.Body.Attributes["default"]; ok && b.Block.Labels[0] == name {
+				if v, _, err = literalValue(b.File.Path, name, a.Expr); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	switch {
+	case v == cty.NilVal || v.IsNull():
+		return nil, fmt.Errorf("terraform/bootstrap: %s is neither set in %s nor defaulted", name, tfvars)
+	case v.Type() == cty.String:
+		return []string{v.AsString()}, nil
+	}
+	var out []string
+	for _, x := range v.AsValueSlice() {
+		out = append(out, x.AsString())
+	}
+	return out, nil
 }

@@ -67,7 +67,7 @@ func firstRunFixture(t *testing.T, files map[string]string) string {
 	base := map[string]string{
 		"go.mod":                                "module " + ModulePath + "\n",
 		"terraform/platform/variables.tf":       fixturePlatformVars,
-		"terraform/bootstrap/terraform.tfvars":  "region = \"eu-central-1\"\ngithub_environments = [\"dev\", \"prod\"]\n",
+		"terraform/bootstrap/terraform.tfvars":  "region = \"eu-central-1\"\ndeploy_environments = [\"dev\", \"prod\"]\ndrift_environment = \"drift\"\n",
 		"environments/dev/terraform.tfvars":     "region = \"eu-central-1\"\n",
 		"environments/prod/terraform.tfvars":    "region = \"eu-central-1\"\ncluster_endpoint_public_access_cidrs = [\"198.18.0.0/16\"]\n",
 		".github/workflows/deploy.yml":          fixtureDeploy,
@@ -133,7 +133,8 @@ func TestCheckAPIReachable(t *testing.T) {
 }
 
 func TestCheckWorkflowEnvironments(t *testing.T) {
-	// The drift plan of old: bound to prod (reviewers), and drift not trusted.
+	// The drift plan of old: bound to prod (reviewers); then bound to an
+	// environment no role trusts.
 	fs, err := CheckWorkflowEnvironments(firstRunFixture(t, nil), []string{"prod"})
 	if err != nil {
 		t.Fatal(err)
@@ -141,12 +142,12 @@ func TestCheckWorkflowEnvironments(t *testing.T) {
 	expect(t, fs, []want{{"drift.yml", 1, `scheduled job plan runs in "prod", which has required reviewers`}})
 
 	fs, err = CheckWorkflowEnvironments(firstRunFixture(t, map[string]string{
-		".github/workflows/drift.yml": strings.ReplaceAll(fixtureDrift, "environment: ${{ matrix.env }}", "environment: drift"),
+		".github/workflows/drift.yml": strings.ReplaceAll(fixtureDrift, "environment: ${{ matrix.env }}", "environment: nightly"),
 	}), []string{"prod"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect(t, fs, []want{{"drift.yml", 1, `GitHub environment "drift", which the deploy role does not trust`}})
+	expect(t, fs, []want{{"drift.yml", 1, `GitHub environment "nightly", which no role trusts`}})
 }
 
 func TestCheckRegionOnce(t *testing.T) {
@@ -212,7 +213,6 @@ func TestRepoClusterAccessForPeople(t *testing.T) {
 	bootstrap := loadRepoModule(t, root, BootstrapDir)
 	for _, c := range []struct{ variable, resourceType, resource, attr, want string }{
 		{"operator_role_name", "aws_iam_role", "operator", "name", "orders-operator"},
-		{"deploy_role_name", "aws_iam_role", "deploy", "name", "orders-github-deploy"},
 		{"developer_role_name", "aws_iam_role", "developer", "name", "orders-developer"},
 		{"admin_principals_parameter", "aws_ssm_parameter", "cluster_admin_principals", "name", "/orders/cluster-admin-principal-arns"},
 	} {

@@ -246,3 +246,101 @@ func pullRequestPolicy(wf workflow, triggers map[string][]string) []string {
 	}
 	return out
 }
+
+// Release rules (build once, promote by digest): across all the workflows, one
+// job publishes images (ECR tags are immutable: a second producer of the
+// commit's tag races the first and one of them fails), and every job that
+// deploys an environment deploys that job's release (--release from its
+// outputs, the job in needs), so nothing is built twice and prod runs what dev
+// ran. Tenant deploys (previews) build their pull request's images.
+func Releases(files []string) ([]Finding, error) {
+	type job struct {
+		file, name string
+		needs      []string
+		args       []string
+	}
+	var jobs []job
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var wf struct {
+			Jobs map[string]struct {
+				Needs any `json:"needs"`
+				Steps []struct {
+					With map[string]any `json:"with"`
+				} `json:"steps"`
+			} `json:"jobs"`
+		}
+		if err := yaml.Unmarshal(src, &wf); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		for name, j := range wf.Jobs {
+			jb := job{file: f, name: name}
+			switch n := j.Needs.(type) {
+			case string:
+				jb.needs = []string{n}
+			case []any:
+				for _, x := range n {
+					jb.needs = append(jb.needs, fmt.Sprint(x))
+				}
+			}
+			for _, st := range j.Steps {
+				if a, ok := st.With["args"].(string); ok {
+					jb.args = append(jb.args, a)
+				}
+			}
+			jobs = append(jobs, jb)
+		}
+	}
+	sort.Slice(jobs, func(a, b int) bool { return jobs[a].file+jobs[a].name < jobs[b].file+jobs[b].name })
+	calls := func(j job, function string) []string {
+		var out []string
+		for _, a := range j.args {
+			fields := strings.Fields(expressionRe.ReplaceAllString(a, "x"))
+			for i, f := range fields {
+				if !strings.HasPrefix(f, "-") {
+					if f == function {
+						out = append(out, strings.Join(fields[i:], " "), a)
+					}
+					break
+				}
+			}
+		}
+		return out
+	}
+	var out []Finding
+	var publishers []job
+	for _, j := range jobs {
+		if len(calls(j, "publish")) > 0 {
+			publishers = append(publishers, j)
+		}
+	}
+	if len(publishers) > 1 {
+		for _, p := range publishers[1:] {
+			out = append(out, Finding{File: p.file, Line: 1, Message: fmt.Sprintf("job %s publishes images, and so does %s/%s: one producer per commit tag (immutable tags race)", p.name, filepath.Base(publishers[0].file), publishers[0].name)})
+		}
+	}
+	for _, j := range jobs {
+		c := calls(j, "deploy")
+		for i := 0; i < len(c); i += 2 {
+			if strings.Contains(c[i], "--tenant") {
+				continue
+			}
+			ok := false
+			for _, p := range publishers {
+				want := "--release=${{ needs." + p.name + ".outputs.release }}"
+				if p.file == j.file && slices.Contains(j.needs, p.name) && strings.Contains(c[i+1], want) {
+					ok = true
+				}
+			}
+			if !ok {
+				out = append(out, Finding{File: j.file, Line: 1, Message: fmt.Sprintf("job %s deploys an environment without the release of the publishing job (needs it, and --release=${{ needs.<job>.outputs.release }}): it would build the images again", j.name)})
+			}
+		}
+	}
+	return out, nil
+}
+
+var expressionRe = regexp.MustCompile(`\$\{\{[^}]*\}\}`)

@@ -1,6 +1,8 @@
 package workflowcheck
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -77,4 +79,79 @@ func lintedFindings(t *testing.T, dir string) string {
 		all = append(all, f.String())
 	}
 	return strings.Join(all, "\n")
+}
+
+func TestRepositoryReleases(t *testing.T) {
+	files, err := Files("../../.github/workflows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings, err := Releases(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range findings {
+		t.Error(f)
+	}
+}
+
+// The deploy workflow of old (each job builds its own images) and a
+// per-service workflow that pushes the same tag both fail.
+func TestReleasesCatchRebuildsAndRaces(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	deploy := write("deploy.yml", `on: push
+jobs:
+  build:
+    steps:
+      - with:
+          args: --commit=${{ github.sha }} publish --env=dev
+  dev:
+    needs: build
+    steps:
+      - with:
+          args: --commit=${{ github.sha }} deploy --env=dev --release=${{ needs.build.outputs.release }}
+  prod:
+    needs: dev
+    steps:
+      - with:
+          args: --commit=${{ github.sha }} deploy --env=prod
+  preview:
+    steps:
+      - with:
+          args: deploy --env=dev --tenant=pr-1
+`)
+	svc := write("service1.yml", `on: push
+jobs:
+  publish:
+    steps:
+      - with:
+          args: --commit=${{ github.sha }} publish --env=dev --service=service1
+`)
+	findings, err := Releases([]string{deploy, svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var joined []string
+	for _, f := range findings {
+		joined = append(joined, f.String())
+	}
+	all := strings.Join(joined, "\n")
+	for _, want := range []string{
+		"job publish publishes images, and so does deploy.yml/build",
+		"job prod deploys an environment without the release of the publishing job",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no finding %q in:\n%s", want, all)
+		}
+	}
+	if len(findings) != 2 {
+		t.Errorf("want 2 findings (dev and the tenant deploy are right), got:\n%s", all)
+	}
 }

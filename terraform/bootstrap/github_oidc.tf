@@ -1,14 +1,72 @@
 ################################################################################
-# GitHub Actions → AWS without stored keys: the workflow's OIDC token is
-# exchanged for short-lived credentials of the deploy role. The trust policy
-# accepts only jobs of this repository that run in one of its (protected)
-# deployment environments.
+# GitHub Actions → AWS without stored keys: a job's OIDC token is exchanged for
+# short-lived credentials of one role. There is one role per kind of job, each
+# trusted by exactly the subjects of the jobs of that kind, and each allowed what
+# that kind needs (github_policies.tf):
+#
+#   publish       builds on main: push the images to the publish environment's ECR
+#   preview       pull requests: one tenant on the preview environment's cluster
+#   deploy-<env>  the GitHub environment <env>: terraform/platform and the releases of <env>
+#   drift         the GitHub environment of the morning plan: read-only
+#
+# The subject (sub) claim GitHub puts in the token
+# (docs.github.com/en/actions/reference/security/oidc, "Example subject claims"):
+# a job that names an environment presents repo:<owner>/<repo>:environment:<name>,
+# whatever the event; a job without one presents repo:<owner>/<repo>:pull_request
+# on a pull_request event and repo:<owner>/<repo>:ref:refs/heads/<branch>
+# otherwise. internal/tfcheck evaluates every trust policy below against the
+# claims of every job of .github/workflows (TestGitHubRolesTrustExactlyTheirJobs).
+#
+# The policies are written as HCL objects and jsonencode()d rather than as
+# aws_iam_policy_document data sources, so that the offline tests can evaluate
+# them as they are: nothing between the code and the JSON AWS receives.
 ################################################################################
 
 locals {
   github_oidc_host = "token.actions.githubusercontent.com"
+  github_subject   = "repo:${var.github_repository}"
 
-  github_subjects = [for env in var.github_environments : "repo:${var.github_repository}:environment:${env}"]
+  # role key => the subjects it trusts, the GitHub repository variable that holds
+  # its ARN (the workflows' role-to-assume), and what it is for.
+  github_roles = merge({
+    publish = {
+      subjects    = ["${local.github_subject}:ref:refs/heads/${var.release_branch}"]
+      variable    = "AWS_PUBLISH_ROLE_ARN"
+      description = "GitHub Actions jobs on ${var.release_branch} without an environment: push the images, once per commit, to ${var.project}-${var.publish_environment}'s ECR."
+    }
+    preview = {
+      subjects    = ["${local.github_subject}:pull_request"]
+      variable    = "AWS_PREVIEW_ROLE_ARN"
+      description = "GitHub Actions pull-request jobs: deploy and remove one tenant (namespaces tenant-*) on ${var.project}-${var.preview_environment}'s cluster."
+    }
+    drift = {
+      subjects    = ["${local.github_subject}:environment:${var.drift_environment}"]
+      variable    = "AWS_DRIFT_ROLE_ARN"
+      description = "GitHub Actions jobs in environment ${var.drift_environment}: terraform plan of every environment, read-only."
+    }
+    }, { for env in var.deploy_environments : "deploy-${env}" => {
+      subjects    = ["${local.github_subject}:environment:${env}"]
+      variable    = "AWS_DEPLOY_${upper(replace(env, "-", "_"))}_ROLE_ARN"
+      description = "GitHub Actions jobs in environment ${env}: terraform/platform, images and releases of ${var.project}-${env}."
+  } })
+
+  # Exact matches (StringEquals), no wildcards: a subject names one branch, one
+  # environment or the pull_request event of this one repository.
+  github_trust = { for key, role in local.github_roles : key => {
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "GitHubActions"
+      Effect    = "Allow"
+      Principal = { Federated = aws_iam_openid_connect_provider.github.arn }
+      Action    = ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]
+      Condition = {
+        StringEquals = {
+          "${local.github_oidc_host}:aud" = ["sts.amazonaws.com"]
+          "${local.github_oidc_host}:sub" = role.subjects
+        }
+      }
+    }]
+  } }
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -18,119 +76,45 @@ resource "aws_iam_openid_connect_provider" "github" {
   # store, and the provider no longer requires one.
 }
 
-data "aws_iam_policy_document" "deploy_trust" {
-  statement {
-    sid     = "GitHubActionsProtectedEnvironments"
-    effect  = "Allow"
-    actions = ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]
+resource "aws_iam_role" "github" {
+  for_each = local.github_roles
 
-    principals {
-      type        = "Federated"
-      identifiers = [aws_iam_openid_connect_provider.github.arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "${local.github_oidc_host}:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-
-    # Exact match, no wildcards: only jobs bound to a listed environment.
-    condition {
-      test     = "StringEquals"
-      variable = "${local.github_oidc_host}:sub"
-      values   = local.github_subjects
-    }
-  }
-}
-
-resource "aws_iam_role" "deploy" {
-  name                 = "${var.project}-github-deploy"
-  description          = "Assumed by GitHub Actions (${var.github_repository}, environments ${join(", ", var.github_environments)}) to run terraform, push images and deploy."
-  assume_role_policy   = data.aws_iam_policy_document.deploy_trust.json
+  name                 = "${var.project}-github-${each.key}"
+  description          = each.value.description
+  assume_role_policy   = jsonencode(local.github_trust[each.key])
   max_session_duration = var.deploy_role_max_session_seconds
 }
 
-resource "aws_iam_role_policy_attachment" "deploy" {
-  for_each = toset(var.deploy_role_policy_arns)
+resource "aws_iam_policy" "github" {
+  for_each = local.github_roles
 
-  role       = aws_iam_role.deploy.name
-  policy_arn = each.value
+  name        = "${var.project}-github-${each.key}"
+  description = "What the ${each.key} jobs need, and nothing else (terraform/bootstrap/github_policies.tf)."
+  policy      = jsonencode({ Version = "2012-10-17", Statement = local.github_policies[each.key] })
 }
 
-# The deploy role may change everything the platform owns, but not the things
-# that decide who may deploy and where state lives. Changing those needs a person
-# with the cluster-admin role or account administrators, through this bootstrap.
-data "aws_iam_policy_document" "deploy_guardrails" {
-  statement {
-    sid    = "ProtectDeployIdentity"
-    effect = "Deny"
-    actions = [
-      "iam:AttachRolePolicy",
-      "iam:DeleteRole",
-      "iam:DeleteRolePolicy",
-      "iam:DetachRolePolicy",
-      "iam:PutRolePermissionsBoundary",
-      "iam:PutRolePolicy",
-      "iam:UpdateAssumeRolePolicy",
-      "iam:UpdateRole",
-    ]
-    resources = [
-      aws_iam_role.deploy.arn,
-      aws_iam_role.operator.arn,
-      aws_iam_role.cluster_admin.arn,
-      aws_iam_role.developer.arn,
-    ]
-  }
+resource "aws_iam_role_policy_attachment" "github" {
+  for_each = local.github_roles
 
-  statement {
-    sid    = "ProtectOIDCProvider"
-    effect = "Deny"
-    actions = [
-      "iam:AddClientIDToOpenIDConnectProvider",
-      "iam:DeleteOpenIDConnectProvider",
-      "iam:RemoveClientIDFromOpenIDConnectProvider",
-      "iam:UpdateOpenIDConnectProviderThumbprint",
-    ]
-    resources = [aws_iam_openid_connect_provider.github.arn]
-  }
-
-  statement {
-    sid       = "ProtectClusterAdminList"
-    effect    = "Deny"
-    actions   = ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:LabelParameterVersion"]
-    resources = [aws_ssm_parameter.cluster_admin_principals.arn]
-  }
-
-  statement {
-    sid    = "ProtectStateBucket"
-    effect = "Deny"
-    actions = [
-      "s3:DeleteBucket",
-      "s3:DeleteBucketPolicy",
-      "s3:PutBucketPolicy",
-      "s3:PutBucketVersioning",
-      "s3:PutEncryptionConfiguration",
-      "s3:PutLifecycleConfiguration",
-      "s3:PutBucketPublicAccessBlock",
-    ]
-    resources = [aws_s3_bucket.state.arn]
-  }
-
-  statement {
-    sid    = "ProtectStateKey"
-    effect = "Deny"
-    actions = [
-      "kms:DisableKey",
-      "kms:PutKeyPolicy",
-      "kms:ScheduleKeyDeletion",
-    ]
-    resources = [aws_kms_key.state.arn]
-  }
+  role       = aws_iam_role.github[each.key].name
+  policy_arn = aws_iam_policy.github[each.key].arn
 }
 
-resource "aws_iam_role_policy" "deploy_guardrails" {
+# What an account owner adds when a role needs more (docs/security.md, "Widening a
+# role"): managed policies by role key. AdministratorAccess and the like are refused.
+resource "aws_iam_role_policy_attachment" "github_extra" {
+  for_each = { for pair in flatten([for key, arns in var.github_role_extra_policy_arns : [for arn in arns : { key = key, arn = arn }]]) : "${pair.key} ${pair.arn}" => pair }
+
+  role       = aws_iam_role.github[each.value.key].name
+  policy_arn = each.value.arn
+}
+
+# The guardrails: what no GitHub role, nor the operator role, may do even if a
+# policy attached later allowed it. An explicit deny wins over every allow.
+resource "aws_iam_role_policy" "github_guardrails" {
+  for_each = local.github_roles
+
   name   = "bootstrap-guardrails"
-  role   = aws_iam_role.deploy.id
-  policy = data.aws_iam_policy_document.deploy_guardrails.json
+  role   = aws_iam_role.github[each.key].id
+  policy = jsonencode({ Version = "2012-10-17", Statement = local.guardrails })
 }

@@ -30,9 +30,9 @@ resource "aws_iam_role" "cluster_admin" {
 }
 
 # The role people assume to run `dagger call … deploy|provision|destroy` from a
-# workstation: what the GitHub deploy role may do (deploy_role_policy_arns, with
-# the same guardrails), reached through IAM instead of GitHub OIDC. Sessions as
-# long as the deploy role's: a first deploy takes about 40 minutes (AWS caps a
+# workstation: what the deploy role of every environment may do (their policies,
+# with the same guardrails), reached through IAM instead of GitHub OIDC. Sessions
+# as long as the GitHub roles': a first deploy takes about 40 minutes (AWS caps a
 # session reached by chaining from another role at one hour).
 resource "aws_iam_role" "operator" {
   name                 = "${var.project}-operator"
@@ -42,16 +42,16 @@ resource "aws_iam_role" "operator" {
 }
 
 resource "aws_iam_role_policy_attachment" "operator" {
-  for_each = toset(var.deploy_role_policy_arns)
+  for_each = toset(var.deploy_environments)
 
   role       = aws_iam_role.operator.name
-  policy_arn = each.value
+  policy_arn = aws_iam_policy.github["deploy-${each.key}"].arn
 }
 
 resource "aws_iam_role_policy" "operator_guardrails" {
   name   = "bootstrap-guardrails"
   role   = aws_iam_role.operator.id
-  policy = data.aws_iam_policy_document.deploy_guardrails.json
+  policy = jsonencode({ Version = "2012-10-17", Statement = local.guardrails })
 }
 
 resource "aws_iam_role" "developer" {
@@ -63,25 +63,28 @@ resource "aws_iam_role" "developer" {
 
 # Reaching the cluster API needs eks:DescribeCluster to build a kubeconfig;
 # Kubernetes permissions themselves come from the access entries.
-data "aws_iam_policy_document" "describe_clusters" {
-  statement {
-    sid       = "DescribeProjectClusters"
-    effect    = "Allow"
-    actions   = ["eks:DescribeCluster", "eks:ListClusters"]
-    resources = ["arn:${local.partition}:eks:${var.region}:${local.account_id}:cluster/${var.project}-*"]
+locals {
+  describe_clusters = {
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "DescribeProjectClusters"
+      Effect   = "Allow"
+      Action   = ["eks:DescribeCluster", "eks:ListClusters"]
+      Resource = ["arn:${local.partition}:eks:${var.region}:${local.account_id}:cluster/${var.project}-*"]
+    }]
   }
 }
 
 resource "aws_iam_role_policy" "cluster_admin_describe" {
   name   = "describe-clusters"
   role   = aws_iam_role.cluster_admin.id
-  policy = data.aws_iam_policy_document.describe_clusters.json
+  policy = jsonencode(local.describe_clusters)
 }
 
 resource "aws_iam_role_policy" "developer_describe" {
   name   = "describe-clusters"
   role   = aws_iam_role.developer.id
-  policy = data.aws_iam_policy_document.describe_clusters.json
+  policy = jsonencode(local.describe_clusters)
 }
 
 ################################################################################

@@ -13,14 +13,34 @@ output "github_oidc_provider_arn" {
   value       = aws_iam_openid_connect_provider.github.arn
 }
 
-output "deploy_role_arn" {
-  description = "Role GitHub Actions assumes (aws-actions/configure-aws-credentials role-to-assume); store it as a repository variable, it is not a secret."
-  value       = aws_iam_role.deploy.arn
+output "github_role_arns" {
+  description = "The GitHub Actions roles by key (publish, preview, drift, deploy-<env>)."
+  value       = { for key, role in aws_iam_role.github : key => role.arn }
 }
 
-output "deploy_role_name" {
-  description = "Name of the deploy role; the platform grants it cluster-admin access by this name."
-  value       = aws_iam_role.deploy.name
+output "github_variables" {
+  description = "GitHub repository variables to set (Settings → Secrets and variables → Actions → Variables; ARNs are not secrets): each workflow's role-to-assume names one of them."
+  value       = { for key, role in local.github_roles : role.variable => aws_iam_role.github[key].arn }
+}
+
+output "deploy_role_names" {
+  description = "Names of the deploy roles by environment (platform variable deploy_role_name of each environment)."
+  value       = { for env in var.deploy_environments : env => aws_iam_role.github["deploy-${env}"].name }
+}
+
+output "preview_role_name" {
+  description = "Name of the preview role (platform variable preview_role_name of the preview environment)."
+  value       = aws_iam_role.github["preview"].name
+}
+
+output "publish_role_name" {
+  description = "Name of the publish role (platform variable publish_role_name of the publish environment)."
+  value       = aws_iam_role.github["publish"].name
+}
+
+output "workload_boundary_arns" {
+  description = "Permissions boundary of the roles each environment's platform creates (the platform derives it from project and environment)."
+  value       = { for env, policy in aws_iam_policy.workload_boundary : env => policy.arn }
 }
 
 output "region" {

@@ -2,8 +2,9 @@
 region            = "eu-central-1"
 github_repository = "orders-platform/orders"
 
-# The GitHub deployment environments (Settings → Environments) whose jobs may
-# assume the deploy role: one per folder under environments/ that deploys to AWS,
-# and "drift" (main only, no reviewers) for the scheduled plan, so that it never
-# waits for prod's reviewers. The workflows use no other (internal/tfcheck).
-github_environments = ["dev", "prod", "drift"]
+# The environments GitHub Actions deploys: each has a GitHub environment of the
+# same name (Settings → Environments), whose jobs alone assume its deploy role
+# orders-github-deploy-<env>. The morning plan runs in the GitHub environment
+# "drift" (main only, no reviewers: variable drift_environment), never waiting for
+# prod's reviewers. The workflows use no other (internal/tfcheck).
+deploy_environments = ["dev", "prod"]

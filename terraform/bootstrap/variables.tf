@@ -20,7 +20,7 @@ variable "project" {
 }
 
 variable "github_repository" {
-  description = "GitHub repository (owner/name) whose workflows may assume the deploy role through OIDC."
+  description = "GitHub repository (owner/name) whose workflows may assume the GitHub roles through OIDC."
   type        = string
 
   validation {
@@ -29,29 +29,78 @@ variable "github_repository" {
   }
 }
 
-variable "github_environments" {
-  description = "GitHub deployment environments (protected in the repository settings) whose jobs may assume the deploy role. Jobs outside these environments (pull requests, other branches) are refused."
+variable "deploy_environments" {
+  description = "Environments (folders under environments/ with a terraform.tfvars) that GitHub Actions deploys. Each gets a role orders-github-deploy-<env>, trusted only by jobs in the GitHub environment of the same name, and a permissions boundary for the roles its platform creates."
   type        = list(string)
 
   validation {
-    condition     = length(var.github_environments) > 0 && alltrue([for e in var.github_environments : can(regex("^[a-z][a-z0-9-]{0,30}$", e))])
-    error_message = "github_environments must list at least one environment name of lower-case letters, digits and hyphens."
+    condition     = length(var.deploy_environments) > 0 && length(var.deploy_environments) == length(distinct(var.deploy_environments)) && alltrue([for e in var.deploy_environments : can(regex("^[a-z][a-z0-9-]{0,30}$", e))])
+    error_message = "deploy_environments must list at least one distinct environment name of lower-case letters, digits and hyphens."
   }
 }
 
-variable "deploy_role_policy_arns" {
-  description = "Managed policies attached to the GitHub deploy role. The platform creates IAM roles, KMS keys, VPCs and EKS clusters, so the role is administrator-equivalent; the trust policy and GitHub environment protection are what guard it. An explicit deny protects the bootstrap resources from it."
-  type        = list(string)
-  default     = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+variable "release_branch" {
+  description = "The branch whose pushes publish images (the publish role trusts jobs on it that name no GitHub environment)."
+  type        = string
+  default     = "main"
 
   validation {
-    condition     = alltrue([for a in var.deploy_role_policy_arns : can(regex("^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/", a))])
-    error_message = "deploy_role_policy_arns must be IAM policy ARNs."
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$", var.release_branch))
+    error_message = "release_branch must be a branch name."
+  }
+}
+
+variable "publish_environment" {
+  description = "The environment whose ECR repositories receive every image once (the publish role pushes there; the other environments' deploy roles promote from there by digest)."
+  type        = string
+  default     = "dev"
+
+  validation {
+    condition     = contains(var.deploy_environments, var.publish_environment)
+    error_message = "publish_environment must be one of deploy_environments."
+  }
+}
+
+variable "preview_environment" {
+  description = "The environment whose cluster holds the pull requests' previews (tenants pr-<number>); the preview role reaches its tenant namespaces only."
+  type        = string
+  default     = "dev"
+
+  validation {
+    condition     = contains(var.deploy_environments, var.preview_environment)
+    error_message = "preview_environment must be one of deploy_environments."
+  }
+}
+
+variable "drift_environment" {
+  description = "The GitHub environment of the scheduled plan (drift.yml): main only, no reviewers. The drift role trusts jobs in it."
+  type        = string
+  default     = "drift"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,30}$", var.drift_environment))
+    error_message = "drift_environment must be an environment name of lower-case letters, digits and hyphens."
+  }
+}
+
+variable "github_role_extra_policy_arns" {
+  description = "More managed policies for a GitHub role, by role key (publish, preview, drift, deploy-<env>): how an account owner widens a role (docs/security.md). Administrator-like policies are refused."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for arns in values(var.github_role_extra_policy_arns) : alltrue([for a in arns : can(regex("^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/", a)) && !can(regex("/(AdministratorAccess|PowerUserAccess|IAMFullAccess)$", a))])])
+    error_message = "github_role_extra_policy_arns must be IAM policy ARNs, and not AdministratorAccess, PowerUserAccess or IAMFullAccess."
+  }
+
+  validation {
+    condition     = alltrue([for key in keys(var.github_role_extra_policy_arns) : contains(concat(["publish", "preview", "drift"], [for e in var.deploy_environments : "deploy-${e}"]), key)])
+    error_message = "github_role_extra_policy_arns keys must be publish, preview, drift or deploy-<env> of deploy_environments."
   }
 }
 
 variable "deploy_role_max_session_seconds" {
-  description = "Maximum session length of the deploy and operator roles, in seconds. A full deploy (terraform, images, helm) must fit."
+  description = "Maximum session length of the GitHub roles and the operator role, in seconds. A full deploy (terraform, images, helm) must fit."
   type        = number
   default     = 7200
 

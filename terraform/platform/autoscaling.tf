@@ -26,6 +26,8 @@ module "cluster_autoscaler_pod_identity" {
   name            = "${local.name}-cluster-autoscaler"
   use_name_prefix = false
 
+  permissions_boundary_arn = local.workload_boundary_arn
+
   attach_custom_policy      = true
   custom_policy_description = "Cluster autoscaler of ${local.name}: resize only this cluster's node groups"
   policy_statements = [

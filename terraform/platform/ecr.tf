@@ -49,9 +49,11 @@ module "ecr" {
   repository_kms_key              = aws_kms_key.data.arn
   repository_force_delete         = var.ecr_force_delete
 
-  # Repository policy: the deploy and operator roles push, the nodes pull. Nobody
-  # else, and never anyone outside the account.
-  repository_read_write_access_arns = [data.aws_iam_role.deploy.arn, data.aws_iam_role.operator.arn]
+  # Repository policy: the deploy and operator roles push, and where this
+  # environment receives them the publish and preview roles (their own policies
+  # narrow them to the built images); the nodes pull. Nobody else, and never
+  # anyone outside the account.
+  repository_read_write_access_arns = concat([data.aws_iam_role.deploy.arn, data.aws_iam_role.operator.arn], data.aws_iam_role.publish[*].arn, data.aws_iam_role.preview[*].arn)
   repository_read_access_arns       = [for group in module.eks.eks_managed_node_groups : group.iam_role_arn]
 
   create_lifecycle_policy     = true

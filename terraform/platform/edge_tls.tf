@@ -104,6 +104,8 @@ module "external_dns_pod_identity" {
   name            = "${local.name}-external-dns"
   use_name_prefix = false
 
+  permissions_boundary_arn = local.workload_boundary_arn
+
   attach_external_dns_policy    = true
   external_dns_policy_name      = "${local.name}-external-dns"
   external_dns_hosted_zone_arns = local.tls_enabled ? [data.aws_route53_zone.edge[0].arn] : []

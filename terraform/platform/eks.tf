@@ -56,6 +56,9 @@ module "eks" {
     resources = ["secrets"]
   }
 
+  # The cluster role (and every role below) carries the environment's boundary.
+  iam_role_permissions_boundary = local.workload_boundary_arn
+
   # Pod Identity replaces IRSA; no IAM OIDC provider for the cluster.
   enable_irsa = false
 
@@ -85,6 +88,26 @@ module "eks" {
       principal_arn       = data.aws_iam_role.operator.arn
       policy_associations = local.cluster_admin_policy
     }
+    }, { for role in data.aws_iam_role.preview : "preview" => {
+      # The pull requests' previews: everything inside the tenant namespaces
+      # (namespace-scoped: nothing cluster-wide, no other namespace), and in the
+      # MongoDB namespace what creating a tenant's user takes (the release's
+      # history, a port-forward to the primary). The groups carry the one
+      # cluster-scoped verb it needs, creating a namespace (bound by the deployer).
+      # Wildcard namespace scopes: docs.aws.amazon.com/eks/latest/userguide/access-policies.html.
+      principal_arn     = role.arn
+      kubernetes_groups = var.preview_kubernetes_groups
+      policy_associations = {
+        tenants = {
+          policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+          access_scope = { type = "namespace", namespaces = var.preview_namespaces }
+        }
+        mongodb = {
+          policy_arn   = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
+          access_scope = { type = "namespace", namespaces = [var.mongodb_namespace] }
+        }
+      }
+    } }, {
     developer = {
       principal_arn = data.aws_iam_role.developer.arn
       # Read-only everywhere; the charts bind extra, namespaced rights (such as
@@ -176,6 +199,8 @@ module "eks" {
   eks_managed_node_groups = {
     for group, subnets in local.node_groups : group => {
       name = "${local.name}-${group}"
+
+      iam_role_permissions_boundary = local.workload_boundary_arn
 
       # Amazon Linux 2023 (nodeadm); x86_64 because the listed types are.
       ami_type       = "AL2023_x86_64_STANDARD"

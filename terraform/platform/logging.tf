@@ -102,6 +102,8 @@ module "cloudwatch_observability_pod_identity" {
   name            = "${local.name}-cloudwatch-observability"
   use_name_prefix = false
 
+  permissions_boundary_arn = local.workload_boundary_arn
+
   additional_policy_arns = {
     CloudWatchAgentServerPolicy = "arn:${local.partition}:iam::aws:policy/CloudWatchAgentServerPolicy"
   }

@@ -29,6 +29,18 @@ data "aws_iam_role" "operator" {
   name = var.operator_role_name
 }
 
+data "aws_iam_role" "preview" {
+  count = var.preview_role_name == "" ? 0 : 1
+
+  name = var.preview_role_name
+}
+
+data "aws_iam_role" "publish" {
+  count = var.publish_role_name == "" ? 0 : 1
+
+  name = var.publish_role_name
+}
+
 # The people terraform/bootstrap made cluster admins (the one who bootstrapped the
 # account, and its cluster_admin_principal_arns): one list for every environment.
 data "aws_ssm_parameter" "admin_principals" {
@@ -54,8 +66,13 @@ locals {
   # may hold one access entry only, so the roles that have their own are left out.
   admin_principal_arns = setsubtract(
     toset(concat(var.cluster_admin_principal_arns, var.admin_principals_parameter == "" ? [] : jsondecode(nonsensitive(data.aws_ssm_parameter.admin_principals[0].value)))),
-    [data.aws_iam_role.cluster_admin.arn, data.aws_iam_role.deploy.arn, data.aws_iam_role.operator.arn, data.aws_iam_role.developer.arn],
+    concat([data.aws_iam_role.cluster_admin.arn, data.aws_iam_role.deploy.arn, data.aws_iam_role.operator.arn, data.aws_iam_role.developer.arn], data.aws_iam_role.preview[*].arn),
   )
+
+  # Every role this configuration creates carries the environment's boundary,
+  # owned by terraform/bootstrap: the deploy role may create roles only with it,
+  # and it caps what such a role can do (terraform/bootstrap/github_policies.tf).
+  workload_boundary_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${var.project}-${var.environment}-workload-boundary"
 
   tags = merge(var.tags, {
     Project     = var.project

@@ -13,7 +13,12 @@ module "aws_lb_controller_pod_identity" {
   name            = "${local.name}-aws-lb-controller"
   use_name_prefix = false
 
+  permissions_boundary_arn = local.workload_boundary_arn
+
   attach_aws_lb_controller_policy = true
+  # Named under the environment's prefix (the module's default, AmazonEKS_…, is
+  # one name per account and outside what the deploy role may create).
+  aws_lb_controller_policy_name = "${local.name}-aws-lb-controller"
 
   associations = {
     controller = {
@@ -35,7 +40,10 @@ module "ebs_csi_pod_identity" {
   name            = "${local.name}-ebs-csi"
   use_name_prefix = false
 
+  permissions_boundary_arn = local.workload_boundary_arn
+
   attach_aws_ebs_csi_policy = true
+  aws_ebs_csi_policy_name   = "${local.name}-ebs-csi"
 
   tags = local.tags
 }
@@ -49,6 +57,8 @@ module "backup_pod_identity" {
 
   name            = "${local.name}-mongodb-backup"
   use_name_prefix = false
+
+  permissions_boundary_arn = local.workload_boundary_arn
 
   attach_custom_policy = true
   policy_statements = [
@@ -82,6 +92,8 @@ module "restore_pod_identity" {
 
   name            = "${local.name}-mongodb-restore"
   use_name_prefix = false
+
+  permissions_boundary_arn = local.workload_boundary_arn
 
   attach_custom_policy = true
   policy_statements = [

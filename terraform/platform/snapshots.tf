@@ -31,6 +31,8 @@ resource "aws_iam_role" "dlm" {
   name               = "${local.name}-dlm-snapshots"
   description        = "Data Lifecycle Manager: daily EBS snapshots of ${local.name}"
   assume_role_policy = data.aws_iam_policy_document.dlm_assume.json
+  # The environment's boundary, as on every role here (main.tf).
+  permissions_boundary = local.workload_boundary_arn
 
   tags = local.tags
 }

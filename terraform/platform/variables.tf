@@ -242,9 +242,57 @@ variable "developer_kubernetes_groups" {
 }
 
 variable "deploy_role_name" {
-  description = "Name of the GitHub Actions deploy role (created by terraform/bootstrap); it runs Helm, so it is cluster-admin too."
+  description = "Name of this environment's GitHub Actions deploy role (created by terraform/bootstrap: orders-github-deploy-<env>, trusted only by jobs in the GitHub environment <env>); it runs Helm, so it is cluster-admin of this cluster."
   type        = string
-  default     = "orders-github-deploy"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.deploy_role_name))
+    error_message = "deploy_role_name must be an IAM role name."
+  }
+}
+
+variable "preview_role_name" {
+  description = "Name of the GitHub Actions preview role (terraform/bootstrap: orders-github-preview) when this environment holds the pull requests' previews, else empty. Its access entry reaches the tenant namespaces (preview_namespaces) and, to create each tenant's MongoDB user, the MongoDB namespace; nothing else."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.preview_role_name == "" || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.preview_role_name))
+    error_message = "preview_role_name must be empty or an IAM role name."
+  }
+}
+
+variable "preview_namespaces" {
+  description = "Namespaces the preview role administers (EKS access policy scope; a trailing * is a wildcard): the tenants' tenant-<name>."
+  type        = list(string)
+  default     = ["tenant-*"]
+
+  validation {
+    condition     = length(var.preview_namespaces) > 0 && alltrue([for n in var.preview_namespaces : can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?-?\\*?$", n)) && !startswith(n, "kube-")])
+    error_message = "preview_namespaces must be namespace names, optionally ending in *, and none in kube-*."
+  }
+}
+
+variable "preview_kubernetes_groups" {
+  description = "Kubernetes groups of the preview role's access entry: the deployer binds the creation of namespaces (a cluster-scoped verb no namespaced access policy grants) to them."
+  type        = list(string)
+  default     = ["orders:tenant-deployers"]
+
+  validation {
+    condition     = alltrue([for g in var.preview_kubernetes_groups : !startswith(g, "system:")])
+    error_message = "preview_kubernetes_groups must not use the reserved system: prefix."
+  }
+}
+
+variable "publish_role_name" {
+  description = "Name of the GitHub Actions publish role (terraform/bootstrap: orders-github-publish) when this environment's ECR repositories receive the images built on main, else empty. It may push to the built images' repositories."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.publish_role_name == "" || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.publish_role_name))
+    error_message = "publish_role_name must be empty or an IAM role name."
+  }
 }
 
 variable "operator_role_name" {

@@ -41,6 +41,11 @@ module "vpc" {
   flow_log_max_aggregation_interval               = 600
   flow_log_cloudwatch_log_group_retention_in_days = var.cluster_log_retention_days
   flow_log_cloudwatch_log_group_kms_key_id        = aws_kms_key.logs.arn
+  # Named under the environment's prefix, with its boundary: the deploy role
+  # may create roles and policies only there (terraform/bootstrap).
+  vpc_flow_log_iam_role_name        = "${local.name}-vpc-flow-log"
+  vpc_flow_log_iam_policy_name      = "${local.name}-vpc-flow-log"
+  vpc_flow_log_permissions_boundary = local.workload_boundary_arn
 
   tags = local.tags
 }
