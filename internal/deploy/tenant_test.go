@@ -521,6 +521,21 @@ func TestTenantsOnCluster(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		review := func(ns, verb, resource, name string) bool {
+			sar, err := kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User: "preview", Groups: []string{tenant.DeployersGroup},
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Resource: resource, Name: name},
+			}}, metav1.CreateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sar.Status.Allowed
+		}
+		// The API server's RBAC authorizer reads bindings from an informer: a
+		// binding just written takes a moment to count.
+		for deadline := time.Now().Add(20 * time.Second); !review("", "create", "namespaces", "") && time.Now().Before(deadline); {
+			time.Sleep(200 * time.Millisecond)
+		}
 		for _, tc := range []struct {
 			ns, verb, resource, name string
 			want                     bool
@@ -533,15 +548,8 @@ func TestTenantsOnCluster(t *testing.T) {
 			{"mongodb", "get", "secrets", "mongodb-auth", false},
 			{"orders", "create", "pods", "", false},
 		} {
-			sar, err := kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-				User: "preview", Groups: []string{tenant.DeployersGroup},
-				ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: tc.ns, Verb: tc.verb, Resource: tc.resource, Name: tc.name},
-			}}, metav1.CreateOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if sar.Status.Allowed != tc.want {
-				t.Errorf("%s %s %s/%s: allowed=%v, want %v", tenant.DeployersGroup, tc.verb, tc.resource, tc.ns+tc.name, sar.Status.Allowed, tc.want)
+			if got := review(tc.ns, tc.verb, tc.resource, tc.name); got != tc.want {
+				t.Errorf("%s %s %s/%s: allowed=%v, want %v", tenant.DeployersGroup, tc.verb, tc.resource, tc.ns+tc.name, got, tc.want)
 			}
 		}
 	})
