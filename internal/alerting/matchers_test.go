@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/orders-platform/orders/internal/charts"
-	"github.com/orders-platform/orders/internal/localstack"
 	"github.com/orders-platform/orders/internal/localstack/stacktest"
 	"github.com/orders-platform/orders/internal/testtools"
 )
@@ -79,16 +78,8 @@ type request struct {
 // and returns each service's /metrics afterwards.
 func serviceExpositions(t *testing.T) map[string][]byte {
 	t.Helper()
-	root, err := charts.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	routes, err := localstack.RoutesFromChart(root)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A short database timeout: the 503s below come after it.
-	stack := stacktest.StartWith(t, routes, "DB_TIMEOUT_MS=300")
+	stack := stacktest.Start(t, "DB_TIMEOUT_MS=300")
 	client := &http.Client{Timeout: 30 * time.Second}
 	do := func(r request) {
 		t.Helper()
