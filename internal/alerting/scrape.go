@@ -46,12 +46,13 @@ func ServiceMonitorTargets(objs []*unstructured.Unstructured, namespace string) 
 		if exprs, _, _ := unstructured.NestedSlice(sm.Object, "spec", "selector", "matchExpressions"); len(exprs) > 0 {
 			return nil, fmt.Errorf("%s: selector.matchExpressions is not evaluated here; use matchLabels", where)
 		}
+		// The namespaces whose Services it selects; nil: every namespace.
 		names, _, _ := unstructured.NestedStringSlice(sm.Object, "spec", "namespaceSelector", "matchNames")
-		if any, _, _ := unstructured.NestedBool(sm.Object, "spec", "namespaceSelector", "any"); any || len(names) == 0 {
+		switch anyNamespace, _, _ := unstructured.NestedBool(sm.Object, "spec", "namespaceSelector", "any"); {
+		case anyNamespace:
+			names = nil
+		case len(names) == 0:
 			names = []string{ns(sm)}
-			if any {
-				names = nil
-			}
 		}
 		jobLabel, _, _ := unstructured.NestedString(sm.Object, "spec", "jobLabel")
 		targetLabels, _, _ := unstructured.NestedStringSlice(sm.Object, "spec", "targetLabels")
