@@ -2,10 +2,14 @@
 
 // The prototype's service1 (packages/service1/index.js of the development
 // team's repository), kept only as the benchmark's baseline, on this
-// workspace's express and driver. Two changes, both needed for it to run:
+// workspace's express and driver. Changed only where it must be to run here:
 // findOneAndUpdate returns the document itself since driver 6 and takes
-// returnDocument instead of returnOriginal (as given, the first POST crashes),
-// and cors(), not a dependency here, is the one header it sets by default.
+// returnDocument instead of returnOriginal (as given, the first POST crashes);
+// cors(), not a dependency here, becomes the one header it sets by default;
+// body-parser's json() is express.json(). Its numbering is as it was: on devdb,
+// whose find-and-modify is a read then a write (FerretDB v1.24.2,
+// internal/handler/msg_findandmodify.go), concurrent creates draw the same
+// number and all but one fail on the insert.
 const express = require('express');
 const { MongoClient } = require('mongodb');
 
