@@ -56,11 +56,11 @@ smoke: bin/smoke ## check the public contract: make smoke URL=http://<load balan
 	bin/smoke -url $(or $(URL),http://127.0.0.1:8080)
 
 .PHONY: loadtest
-loadtest: bin/loadtest ## load with verification: make loadtest [URL=http://<load balancer>] [ARGS='-concurrency 32 -duration 1m']
+loadtest: bin/loadtest ## load with verification: make loadtest [URL=http://<load balancer>] [ARGS='-concurrency 32 -duration 1m -timeout 10s']
 	bin/loadtest -url $(or $(URL),http://127.0.0.1:8080) $(ARGS)
 
 .PHONY: bench
-bench: bin/devdb services/node_modules/.package-lock.json ## throughput, p99 and peak memory of the services against devdb
+bench: bin/devdb services/node_modules/.package-lock.json ## throughput and p99 as ratios to the prototype's services, and peak memory, against devdb
 	cd services && $(WITH_NODE) ../scripts/with-devdb.sh node bench/bench.js
 
 .PHONY: clean

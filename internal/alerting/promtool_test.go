@@ -22,9 +22,9 @@ var ruleFiles = []struct{ release, env string }{
 	{"orders", "prod"}, {"orders", "dev"}, {"monitoring", "prod"}, {"monitoring", "dev"},
 }
 
-// renderRuleFile renders a release's chart with the environment's values (plus extra
-// values, merged last) and writes its PrometheusRule as a Prometheus rule file in dir.
-func renderRuleFile(t *testing.T, dir, release, env string, extra map[string]any) string {
+// renderRelease renders a release's chart with the environment's values (plus extra
+// values, merged last).
+func renderRelease(t *testing.T, release, env string, extra map[string]any) *charts.Rendered {
 	t.Helper()
 	root, err := charts.RepoRoot()
 	if err != nil {
@@ -47,7 +47,14 @@ func renderRuleFile(t *testing.T, dir, release, env string, extra map[string]any
 	if err != nil {
 		t.Fatalf("render %s for %s: %v", rel.Chart, env, err)
 	}
-	prs := PrometheusRules(r.Objects)
+	return r
+}
+
+// renderRuleFile renders a release for an environment (renderRelease) and writes its
+// PrometheusRule as a Prometheus rule file in dir.
+func renderRuleFile(t *testing.T, dir, release, env string, extra map[string]any) string {
+	t.Helper()
+	prs := PrometheusRules(renderRelease(t, release, env, extra).Objects)
 	if len(prs) != 1 {
 		t.Fatalf("%s/%s: %d PrometheusRules, want 1", env, release, len(prs))
 	}

@@ -48,6 +48,10 @@ func (r Route) rewrite(path string) string {
 	}
 }
 
+// statusClientClosedRequest is what the gateway records for a request whose
+// client left before the answer (nginx's 499); the client never sees it.
+const statusClientClosedRequest = 499
+
 // Handler routes each request to the route with the longest matching prefix
 // (as Gateway API orders them) and answers 404 when none matches.
 func Handler(routes []Route, logger *slog.Logger) (http.Handler, error) {
@@ -76,6 +80,15 @@ func Handler(routes []Route, logger *slog.Logger) (http.Handler, error) {
 				}
 			},
 			ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {
+				// The proxy cancels the backend request when the client goes
+				// away (its request context ends): the backend was reached, and
+				// nobody is left to answer. Envoy logs this as downstream
+				// termination (response flag DC), not as an upstream failure.
+				if req.Context().Err() != nil {
+					logger.Info("client went away before the answer", "route", r.PathPrefix, "path", req.URL.Path, "err", err)
+					w.WriteHeader(statusClientClosedRequest)
+					return
+				}
 				logger.Warn("backend unreachable", "route", r.PathPrefix, "backend", r.Backend.String(), "err", err)
 				http.Error(w, "upstream connect error", http.StatusServiceUnavailable)
 			},

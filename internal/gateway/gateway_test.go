@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -8,6 +10,14 @@ import (
 	"net/url"
 	"testing"
 )
+
+// records is a slog handler that hands every record to a channel.
+type records chan slog.Record
+
+func (r records) Enabled(context.Context, slog.Level) bool        { return true }
+func (r records) Handle(_ context.Context, rec slog.Record) error { r <- rec; return nil }
+func (r records) WithAttrs([]slog.Attr) slog.Handler              { return r }
+func (r records) WithGroup(string) slog.Handler                   { return r }
 
 func TestRoutesRewriteAndMatchLikeHTTPRoute(t *testing.T) {
 	// Each backend echoes the method and path it was asked for.
@@ -65,7 +75,8 @@ func TestUnreachableBackendIs503(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	u, _ := url.Parse(dead.URL)
 	dead.Close()
-	h, err := Handler([]Route{{PathPrefix: "/service1", RewritePrefix: "/orders", Backend: u}}, slog.New(slog.DiscardHandler))
+	logs := make(records, 10)
+	h, err := Handler([]Route{{PathPrefix: "/service1", RewritePrefix: "/orders", Backend: u}}, slog.New(logs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +84,42 @@ func TestUnreachableBackendIs503(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("POST", "/service1", nil))
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503", rec.Code)
+	}
+	if got := <-logs; got.Message != "backend unreachable" || got.Level != slog.LevelWarn {
+		t.Errorf("logged %s %q, want WARN \"backend unreachable\"", got.Level, got.Message)
+	}
+}
+
+// TestClientGoneIsNotBackendUnreachable: a client that gives up while the
+// backend works is logged as such, not as a backend failure.
+func TestClientGoneIsNotBackendUnreachable(t *testing.T) {
+	reached := make(chan struct{})
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(reached)
+		<-r.Context().Done() // answers only when the gateway gives up on it
+	}))
+	defer backend.Close()
+	u, _ := url.Parse(backend.URL)
+	logs := make(records, 10)
+	h, err := Handler([]Route{{PathPrefix: "/service1", RewritePrefix: "/orders", Backend: u}}, slog.New(logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := httptest.NewServer(h)
+	defer gw.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-reached
+		cancel() // the client goes away while the backend is working
+	}()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, gw.URL+"/service1/4", nil)
+	if res, err := http.DefaultClient.Do(req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the client's request: %v, %v; want it cancelled", res, err)
+	}
+	got := <-logs
+	if got.Message != "client went away before the answer" || got.Level != slog.LevelInfo {
+		t.Errorf("logged %s %q, want INFO \"client went away before the answer\"", got.Level, got.Message)
 	}
 }
 

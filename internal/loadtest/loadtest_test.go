@@ -41,6 +41,10 @@ type fake struct {
 	orders  map[int]bool
 	loseNth int  // acknowledge the nth create without storing it
 	keepDel bool // acknowledge deletes without deleting
+	// Slow deletes: the order is deleted at once, the answer comes only at
+	// answerDeletesAt, or (hangDeletes) never, until the client gives up.
+	answerDeletesAt time.Time
+	hangDeletes     bool
 }
 
 var idPath = regexp.MustCompile(`^/service1/(\d+)$`)
@@ -61,6 +65,14 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !f.keepDel {
 			delete(f.orders, n)
 		}
+		if f.hangDeletes || !f.answerDeletesAt.IsZero() {
+			f.mu.Unlock()
+			select {
+			case <-r.Context().Done():
+			case <-afterOrNever(f.answerDeletesAt):
+			}
+			f.mu.Lock()
+		}
 		fmt.Fprintf(w, "Order number %d deleted successfully.", n)
 	case r.Method == http.MethodGet && r.URL.Path == "/service2":
 		var parts []string
@@ -73,6 +85,64 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// afterOrNever fires at t, or never when t is zero.
+func afterOrNever(t time.Time) <-chan time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return time.After(time.Until(t))
+}
+
+// TestDeadlineLetsDeletesInFlightFinish: the run's deadline falls while deletes
+// are in flight, which the server completes and answers after it. Those deletes
+// are acknowledged, so nothing is reported lost.
+func TestDeadlineLetsDeletesInFlightFinish(t *testing.T) {
+	const duration = 500 * time.Millisecond
+	// Every delete is answered well after the deadline; each worker soon waits on one.
+	svc := &fake{orders: map[int]bool{}, answerDeletesAt: time.Now().Add(duration + time.Second)}
+	srv := httptest.NewServer(svc)
+	defer srv.Close()
+	res, err := loadtest.Run(context.Background(), loadtest.Config{
+		BaseURL: srv.URL, Concurrency: 4, Duration: duration, Seed: 3,
+		Mix: loadtest.Mix{Create: 3, Delete: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	res.Write(&out)
+	if len(res.Problems) != 0 || res.Errors != 0 || len(res.Unsettled) != 0 || res.Deleted == 0 {
+		t.Fatalf("deletes answered after the deadline must count as done (no problems, no errors, none unsettled, some deleted):\n%s", out.String())
+	}
+	t.Logf("\n%s", out.String())
+}
+
+// TestUnansweredDeletesAreUnknownNotLost: deletes that the server completes but
+// never answers within the request's timeout have an unknown outcome; the run
+// says so and reports no loss.
+func TestUnansweredDeletesAreUnknownNotLost(t *testing.T) {
+	svc := &fake{orders: map[int]bool{}, hangDeletes: true}
+	srv := httptest.NewServer(svc)
+	defer srv.Close()
+	res, err := loadtest.Run(context.Background(), loadtest.Config{
+		BaseURL: srv.URL, Concurrency: 4, Requests: 60, Seed: 5,
+		Mix:    loadtest.Mix{Create: 3, Delete: 1},
+		Client: &http.Client{Timeout: 200 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	res.Write(&out)
+	if len(res.Problems) != 0 || len(res.Unsettled) == 0 || res.NoAnswer == 0 || res.Deleted != 0 {
+		t.Fatalf("unanswered deletes must be unsettled, not lost (no problems, some unsettled and unanswered, none deleted):\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "outcome unknown: ") || strings.Contains(out.String(), "lost") {
+		t.Fatalf("the report must say the outcome is unknown and claim no loss:\n%s", out.String())
+	}
+	t.Logf("\n%s", out.String())
 }
 
 func TestVerificationCatchesLostAndUndeletedOrders(t *testing.T) {

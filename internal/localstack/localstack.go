@@ -221,6 +221,17 @@ func waitReady(ctx context.Context, base string, timeout time.Duration) error {
 	}
 }
 
+// StopDatabase stops devdb while the services keep running, as when MongoDB
+// becomes unreachable (tests of what the services answer then).
+func (s *Stack) StopDatabase() error {
+	if s.db == nil {
+		return nil
+	}
+	err := s.db.Stop()
+	s.db = nil
+	return err
+}
+
 // Stop shuts the gateway, the services (SIGTERM, as Kubernetes does) and devdb down.
 func (s *Stack) Stop() error {
 	var errs []error

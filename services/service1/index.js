@@ -4,7 +4,7 @@
 // /orders/:id removes one (idempotent: deleting a missing order succeeds).
 const { runService } = require('@orders/runtime');
 const { parseOrderId } = require('./order-id');
-const { createOrder } = require('./orders');
+const { createOrder, Inserter } = require('./orders');
 const { Sequence } = require('./sequence');
 
 runService({
@@ -13,10 +13,11 @@ runService({
   routes: ({ route, db, logger }) => {
     const sequence = new Sequence(db.collection('counters'), 'orderSeq');
     const orders = db.collection('orders');
+    const inserter = new Inserter(orders);
 
     route('/orders', {
       POST: async (req, res) => {
-        const number = await db.run('createOrder', () => createOrder({ sequence, orders, logger }));
+        const number = await db.run('createOrder', () => createOrder({ sequence, inserter, orders, logger }));
         res.send(`Order number ${number} created successfully.`);
       },
     });

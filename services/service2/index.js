@@ -35,9 +35,11 @@ runService({
             res.type('json');
             if (first === null) return void res.send('[]');
             let pending = '[' + JSON.stringify(first);
-            for await (const order of cursor) {
+            // A batch at a time: one await per order took about a third of the
+            // service's CPU for a listing (measured at 10,000 orders).
+            while (await cursor.hasNext()) {
+              for (const order of cursor.readBufferedDocuments()) pending += ',' + JSON.stringify(order);
               if (res.destroyed) return;
-              pending += ',' + JSON.stringify(order);
               if (pending.length >= FLUSH_BYTES) {
                 if (!res.write(pending)) await drained(res);
                 pending = '';

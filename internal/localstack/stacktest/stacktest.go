@@ -16,9 +16,10 @@ import (
 	"github.com/orders-platform/orders/internal/testtools"
 )
 
-// Start runs the stack for t. Without Node 24 the test is skipped, or fails
-// when ORDERS_REQUIRE_TOOLS=1.
-func Start(t testing.TB) *localstack.Stack {
+// Start runs the stack for t with the routes the orders chart renders, and
+// extra environment for the services (e.g. DB_TIMEOUT_MS=300). Without Node 24
+// the test is skipped, or fails when ORDERS_REQUIRE_TOOLS=1.
+func Start(t testing.TB, env ...string) *localstack.Stack {
 	t.Helper()
 	root, err := charts.RepoRoot()
 	if err != nil {
@@ -29,7 +30,7 @@ func Start(t testing.TB) *localstack.Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return StartWith(t, routes)
+	return StartWith(t, routes, env...)
 }
 
 // StartWith runs the stack for t with the given gateway routes and extra

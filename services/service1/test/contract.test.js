@@ -106,6 +106,25 @@ test('N parallel POSTs get N distinct consecutive numbers, all stored', async ()
   assert.equal(stored.length, n, 'every acknowledged order is stored');
 });
 
+test('parallel POSTs while the counter is behind the orders: new numbers past them, none given twice', async () => {
+  // Orders above the counter (a counter restored from an older backup): the
+  // creates that draw their numbers meet them, in the same insert batches as
+  // creates that do not.
+  const { seq: before } = await db.snapshot();
+  const taken = [before + 2, before + 3, before + 5, before + 8];
+  await db.orders.insertMany(taken.map((_id) => ({ _id })));
+  const n = 20;
+  const answers = await Promise.all(Array.from({ length: n }, () => svc.request('POST', '/orders')));
+  const numbers = answers.map((res) => {
+    assert.equal(res.status, 200, res.text);
+    return Number(res.text.match(/^Order number (\d+) created successfully\.$/)[1]);
+  });
+  assert.equal(new Set(numbers).size, n, 'no number is given twice');
+  assert.deepEqual(numbers.filter((x) => taken.includes(x)), [], 'no existing order is answered as new');
+  const stored = await db.orders.find({ _id: { $in: numbers } }).toArray();
+  assert.equal(stored.length, n, 'every acknowledged order is stored');
+});
+
 test('health, readiness, legacy health and metrics', async () => {
   assert.deepEqual(await svc.request('GET', '/livez').then((r) => [r.status, r.text]), [200, 'ok']);
   assert.deepEqual(await svc.request('GET', '/readyz').then((r) => [r.status, r.text]), [200, 'ok']);
