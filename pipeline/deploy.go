@@ -272,6 +272,8 @@ type deployment struct {
 	release  Release
 	sboms    []SBOMSummary
 	result   *dagger.Directory
+	supply   SupplyChain
+	attested map[string]bool // digests whose attestations verified
 }
 
 // connect reads the Terraform outputs and logs in to ECR, once.
@@ -383,6 +385,13 @@ func (p *Pipeline) Deploy(ctx context.Context, o DeployOptions) (*dagger.Directo
 	if err != nil {
 		return nil, err
 	}
+	supply, err := p.supplyChain(ctx, o.Env)
+	if err != nil {
+		return nil, err
+	}
+	if err := supply.CheckRelease(o.Tenant, release); err != nil {
+		return nil, err
+	}
 	run, err := p.awsEnvironment(ctx, "deploy", o.Env, o.StateBucket)
 	if err != nil {
 		return nil, err
@@ -391,7 +400,13 @@ func (p *Pipeline) Deploy(ctx context.Context, o DeployOptions) (*dagger.Directo
 	if err != nil {
 		return nil, err
 	}
-	d := &deployment{o: o, run: run, tag: tag, result: p.dag.Directory(), release: release}
+	d := &deployment{o: o, run: run, tag: tag, result: p.dag.Directory(), release: release, supply: supply, attested: map[string]bool{}}
+	if release != nil {
+		// Before anything changes: the release's attestations, where it was published.
+		if err := p.verifyRelease(ctx, d); err != nil {
+			return nil, fmt.Errorf("deploy --env=%s%s: %w", o.Env, tenantFlag(o.Tenant), err)
+		}
+	}
 	for _, st := range steps {
 		if !st.Runs() {
 			p.progress("%s", st)
@@ -463,6 +478,8 @@ func (p *Pipeline) deployStep(ctx context.Context, d *deployment, step Step, acc
 			}
 			d.sboms = append(d.sboms, summary)
 		}
+	case StepVerify:
+		return p.verifyStep(ctx, d)
 	case StepRelease:
 		return p.release(ctx, d.run.env, d.raw, d.refs, d.o.Timeout, d.o.Tenant)
 	case StepSmoke:
