@@ -97,7 +97,6 @@ func CheckAttestations(ctx context.Context, v DigestVerifier, s SupplyChain, ref
 	return verified, nil
 }
 
-
 // supplyChain reads environment env's policy from the source's
 // terraform/bootstrap (github_repository, preview_environment): one place
 // names the repository, for the GitHub roles' trust and for this check.
