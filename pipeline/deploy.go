@@ -296,7 +296,7 @@ type deployment struct {
 	sboms    []SBOMSummary
 	result   *dagger.Directory
 	supply   SupplyChain
-	attested map[string]bool // digests whose attestations verified
+	checked  map[string]bool // digests whose attestations were checked (verified, or warned about where allowed)
 }
 
 // connect reads the Terraform outputs and logs in to ECR, once.
@@ -423,7 +423,7 @@ func (p *Pipeline) Deploy(ctx context.Context, o DeployOptions) (*dagger.Directo
 	if err != nil {
 		return nil, err
 	}
-	d := &deployment{o: o, run: run, tag: tag, result: p.dag.Directory(), release: release, supply: supply, attested: map[string]bool{}}
+	d := &deployment{o: o, run: run, tag: tag, result: p.dag.Directory(), release: release, supply: supply, checked: map[string]bool{}}
 	if release != nil {
 		// Before anything changes: the release's attestations, where it was published.
 		if err := p.verifyRelease(ctx, d); err != nil {

@@ -184,36 +184,36 @@ func (p *Pipeline) verifyRelease(ctx context.Context, d *deployment) error {
 	if err != nil {
 		return err
 	}
-	verified, err := p.verifyAttestations(ctx, d.supply, auth, d.release, names)
-	if err != nil {
+	if _, err := p.verifyAttestations(ctx, d.supply, auth, d.release, names); err != nil {
 		return err
 	}
-	d.attested = verified
+	for _, name := range names {
+		d.checked[d.release[name].Digest] = true
+	}
 	return nil
 }
 
 // verifyStep verifies what the release step is about to install and was not
-// verified before the deploy started (images found by tag or built now).
+// checked before the deploy started (images found by tag or built now).
 func (p *Pipeline) verifyStep(ctx context.Context, d *deployment) error {
 	var pending []string
 	for _, name := range DeployImages(d.o.Tenant) {
-		if ref, ok := d.refs[name]; ok && !d.attested[ref.Digest] {
+		if ref, ok := d.refs[name]; ok && !d.checked[ref.Digest] {
 			pending = append(pending, name)
 		}
 	}
 	if len(pending) == 0 {
-		p.progress("verify: every digest to install was verified before anything changed")
+		p.progress("verify: every digest to install was checked before anything changed")
 		return nil
 	}
 	if err := p.connect(ctx, d); err != nil {
 		return err
 	}
-	verified, err := p.verifyAttestations(ctx, d.supply, d.auth, d.refs, pending)
-	if err != nil {
+	if _, err := p.verifyAttestations(ctx, d.supply, d.auth, d.refs, pending); err != nil {
 		return err
 	}
-	for digest := range verified {
-		d.attested[digest] = true
+	for _, name := range pending {
+		d.checked[d.refs[name].Digest] = true
 	}
 	return nil
 }
