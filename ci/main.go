@@ -237,7 +237,8 @@ func (m *Orders) Deploy(
 	// +default="15m"
 	timeout string,
 	// the images of one publish (its last line, after "release: "): deployed by those digests, copied into this
-	// environment's repositories when they are elsewhere, never built; refused if not in the registry or never scanned
+	// environment's repositories when they are elsewhere, never built; refused if not in the registry, never scanned, or
+	// (prod) without deploy.yml's attestations; prod refuses a deploy without it
 	// +optional
 	release string,
 ) (*dagger.Directory, error) {
