@@ -142,7 +142,9 @@ func (m *Orders) Sbom(
 
 // Build the images (service1, service2, backup) for linux/amd64 and linux/arm64, scan them (HIGH/CRITICAL stop it),
 // log in to the environment's ECR through the ECR API and push them tagged with the git commit, once (a commit already
-// pushed is reused); prints each image by digest, then "release: …" for deploy --release. Needs AWS credentials.
+// pushed is reused); prints each image by digest, then "release: …" for deploy --release. Returns that text
+// (release.txt) and a CycloneDX SBOM of each image (sbom/): `dagger call … publish --env=dev export --path=publish`.
+// Needs AWS credentials.
 // +cache="never"
 func (m *Orders) Publish(
 	ctx context.Context,
@@ -154,9 +156,14 @@ func (m *Orders) Publish(
 	// HIGH/CRITICAL vulnerabilities (CVE or GHSA ids) accepted for this publish
 	// +optional
 	acceptVulnerabilities []string,
-) (string, error) {
-	return run(ctx, m, func(p *pipeline.Pipeline) (string, error) {
-		return p.Publish(ctx, env, m.StateBucket, service, acceptVulnerabilities)
+) (*dagger.Directory, error) {
+	return run(ctx, m, func(p *pipeline.Pipeline) (*dagger.Directory, error) {
+		d, err := p.Publish(ctx, env, m.StateBucket, service, acceptVulnerabilities)
+		if err != nil {
+			return nil, err
+		}
+		id, err := d.ID(ctx)
+		return dag.LoadDirectoryFromID(dagger.DirectoryID(id)), err
 	})
 }
 
@@ -230,7 +237,8 @@ func (m *Orders) Deploy(
 	// +default="15m"
 	timeout string,
 	// the images of one publish (its last line, after "release: "): deployed by those digests, copied into this
-	// environment's repositories when they are elsewhere, never built; refused if not in the registry or never scanned
+	// environment's repositories when they are elsewhere, never built; refused if not in the registry, never scanned, or
+	// (prod) without deploy.yml's attestations; prod refuses a deploy without it
 	// +optional
 	release string,
 ) (*dagger.Directory, error) {

@@ -156,53 +156,59 @@ func (p *Pipeline) buildAll(ctx context.Context, names []string, platforms []dag
 // (Release.String) that deploy --release takes.
 const ReleaseLine = "release: "
 
+// PublishReleaseFile is publish's printed output in the directory it
+// returns, next to SBOMDir.
+const PublishReleaseFile = "release.txt"
+
 // Publish builds the images (one, or all of Images when image is empty) for
 // both platforms, scans them (the gate of deploy, with the accepted findings)
 // and pushes them to the environment's ECR repositories, tagged with the git
 // commit: the one producer of that tag. An image already pushed under the tag
-// is reused, not rebuilt. It returns the references by digest, one per line,
-// then ReleaseLine and the release.
-func (p *Pipeline) Publish(ctx context.Context, env, bucket, image string, acceptVulnerabilities []string) (string, error) {
+// is reused, not rebuilt. It prints the references by digest, one per line,
+// then ReleaseLine and the release, and returns a directory with that text
+// (PublishReleaseFile) and the CycloneDX SBOM of each image of the release
+// (SBOMDir, linux/amd64), which deploy.yml attests next to each digest.
+func (p *Pipeline) Publish(ctx context.Context, env, bucket, image string, acceptVulnerabilities []string) (*dagger.Directory, error) {
 	accepted, err := ParseAccepted(acceptVulnerabilities)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	names := Images
 	if image != "" {
 		if err := CheckImage(image); err != nil {
-			return "", fmt.Errorf("publish --service: %w", err)
+			return nil, fmt.Errorf("publish --service: %w", err)
 		}
 		names = []string{image}
 	}
 	run, err := p.awsEnvironment(ctx, "publish", env, bucket)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	_, out, err := p.outputs(ctx, run)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	repos, err := ImageRepositories(out, names)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	tag, err := p.gitCommit(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	auth, password, err := p.registryAuth(ctx, out)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	cfg, err := p.aws.config(ctx, out.Region)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	release, build := Release{}, []string(nil)
 	for _, name := range names {
 		ref, found, err := FindImage(ctx, ecrClient(cfg), repos[name], tag)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if found {
 			p.progress("%s: %s is published already, reusing it", name, ref)
@@ -213,25 +219,42 @@ func (p *Pipeline) Publish(ctx context.Context, env, bucket, image string, accep
 	}
 	images, err := p.buildAll(ctx, build, Platforms)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	// Nothing is pushed that did not pass the scan.
 	if err := p.scan(ctx, images, accepted); err != nil {
-		return "", err
+		return nil, err
 	}
 	refs, err := p.publish(ctx, out, images, tag, auth, password)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	for name, r := range refs {
 		release[name] = r
+	}
+	result := p.dag.Directory()
+	for _, name := range names {
+		// The SBOM of what was pushed: the image built now, or the one pulled by digest.
+		variant := p.dag.Container(dagger.ContainerOpts{Platform: Platforms[0]}).
+			WithRegistryAuth(auth.Registry, auth.Username, password).From(release[name].String())
+		if images[name] != nil {
+			variant = images[name][0]
+		}
+		f, summary, err := p.sbom(ctx, name, tag, variant)
+		if err != nil {
+			return nil, err
+		}
+		if result, err = withReturnedFile(ctx, result, SBOMDir+"/"+summary.File, f); err != nil {
+			return nil, fmt.Errorf("sbom %s: %w", name, err)
+		}
 	}
 	var b strings.Builder
 	for _, name := range names {
 		fmt.Fprintf(&b, "%s %s\n", name, release[name])
 	}
 	fmt.Fprintf(&b, "%s%s\n", ReleaseLine, release)
-	return b.String(), nil
+	fmt.Fprint(p.log, b.String())
+	return result.WithNewFile(PublishReleaseFile, b.String()), nil
 }
 
 // DeployOptions are the arguments of Deploy.
@@ -272,6 +295,8 @@ type deployment struct {
 	release  Release
 	sboms    []SBOMSummary
 	result   *dagger.Directory
+	supply   SupplyChain
+	checked  map[string]bool // digests whose attestations were checked (verified, or warned about where allowed)
 }
 
 // connect reads the Terraform outputs and logs in to ECR, once.
@@ -383,6 +408,13 @@ func (p *Pipeline) Deploy(ctx context.Context, o DeployOptions) (*dagger.Directo
 	if err != nil {
 		return nil, err
 	}
+	supply, err := p.supplyChain(ctx, o.Env)
+	if err != nil {
+		return nil, err
+	}
+	if err := supply.CheckRelease(o.Tenant, release); err != nil {
+		return nil, err
+	}
 	run, err := p.awsEnvironment(ctx, "deploy", o.Env, o.StateBucket)
 	if err != nil {
 		return nil, err
@@ -391,7 +423,13 @@ func (p *Pipeline) Deploy(ctx context.Context, o DeployOptions) (*dagger.Directo
 	if err != nil {
 		return nil, err
 	}
-	d := &deployment{o: o, run: run, tag: tag, result: p.dag.Directory(), release: release}
+	d := &deployment{o: o, run: run, tag: tag, result: p.dag.Directory(), release: release, supply: supply, checked: map[string]bool{}}
+	if release != nil {
+		// Before anything changes: the release's attestations, where it was published.
+		if err := p.verifyRelease(ctx, d); err != nil {
+			return nil, fmt.Errorf("deploy --env=%s%s: %w", o.Env, tenantFlag(o.Tenant), err)
+		}
+	}
 	for _, st := range steps {
 		if !st.Runs() {
 			p.progress("%s", st)
@@ -426,7 +464,7 @@ func (p *Pipeline) deployStep(ctx context.Context, d *deployment, step Step, acc
 		if err := p.connect(ctx, d); err != nil {
 			return err
 		}
-		return p.mirror(ctx, d.out, d.auth, d.password)
+		return p.mirror(ctx, d.out, d.auth, d.password, accepted)
 	case StepScan:
 		if err := p.resolveImages(ctx, d); err != nil {
 			return err
@@ -463,6 +501,8 @@ func (p *Pipeline) deployStep(ctx context.Context, d *deployment, step Step, acc
 			}
 			d.sboms = append(d.sboms, summary)
 		}
+	case StepVerify:
+		return p.verifyStep(ctx, d)
 	case StepRelease:
 		return p.release(ctx, d.run.env, d.raw, d.refs, d.o.Timeout, d.o.Tenant)
 	case StepSmoke:

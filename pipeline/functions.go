@@ -330,8 +330,9 @@ func (p *Pipeline) registryAuth(ctx context.Context, out *tfoutputs.Outputs) (Re
 	return auth, p.dag.SetSecret("ecr-password-"+out.Environment, auth.Password), nil
 }
 
-// mirror copies the third-party images into ECR, the nodes' platforms, same tag.
-func (p *Pipeline) mirror(ctx context.Context, out *tfoutputs.Outputs, auth RegistryAuth, password *dagger.Secret) error {
+// mirror copies the third-party images into ECR, the nodes' platforms, same
+// tag, after each passed the vulnerability gate of our own images.
+func (p *Pipeline) mirror(ctx context.Context, out *tfoutputs.Outputs, auth RegistryAuth, password *dagger.Secret, accepted []string) error {
 	images, err := p.thirdPartyImages(ctx)
 	if err != nil {
 		return err
@@ -340,14 +341,34 @@ func (p *Pipeline) mirror(ctx context.Context, out *tfoutputs.Outputs, auth Regi
 	if err != nil {
 		return err
 	}
-	for _, m := range plan {
-		p.progress("mirror %s -> %s", m.Source, m.Target)
-		var variants []*dagger.Container
+	return p.mirrorImages(ctx, plan, auth, password, accepted)
+}
+
+// mirrorImages scans every image of the plan (Trivy, one platform variant, as
+// scan does ours) and pushes them only when all passed: a refusal pushes
+// nothing.
+func (p *Pipeline) mirrorImages(ctx context.Context, plan []Mirror, auth RegistryAuth, password *dagger.Secret, accepted []string) error {
+	variants := make([][]*dagger.Container, len(plan))
+	for i, m := range plan {
 		for _, pl := range m.Platforms {
-			variants = append(variants, p.dag.Container(dagger.ContainerOpts{Platform: pl}).From(m.Source))
+			variants[i] = append(variants[i], p.dag.Container(dagger.ContainerOpts{Platform: pl}).From(m.Source))
 		}
+		if len(variants[i]) == 0 {
+			return fmt.Errorf("mirror %s: no platform to copy", m.Source)
+		}
+		p.progress("scan %s: trivy image, HIGH and CRITICAL", m.Source)
+		report, err := stdout(ctx, "trivy image "+m.Source, p.trivy(variants[i][0]).WithExec(TrivyArgs(ImageLayout)))
+		if err != nil {
+			return err
+		}
+		if err := MirrorGate(m.Source, []byte(report), accepted); err != nil {
+			return err
+		}
+	}
+	for i, m := range plan {
+		p.progress("mirror %s -> %s", m.Source, m.Target)
 		if _, err := p.dag.Container().WithRegistryAuth(auth.Registry, auth.Username, password).
-			Publish(ctx, m.Target, dagger.ContainerPublishOpts{PlatformVariants: variants}); err != nil {
+			Publish(ctx, m.Target, dagger.ContainerPublishOpts{PlatformVariants: variants[i]}); err != nil {
 			return fmt.Errorf("mirror %s to %s: %w", m.Source, m.Target, err)
 		}
 	}

@@ -78,3 +78,19 @@ func MirrorPlan(images []ThirdPartyImage, out *tfoutputs.Outputs) ([]Mirror, err
 	}
 	return plan, nil
 }
+
+// MirrorGate is the vulnerability gate of our images (VulnerabilityGate) for
+// one third-party image, on its Trivy report, before it is pushed: a HIGH or
+// CRITICAL finding not accepted by id refuses it, naming the image. Accepted
+// ids it does not have are not reported here: one --accept-vulnerabilities
+// list serves every image, ours and the mirrored ones.
+func MirrorGate(source string, report []byte, accepted []string) error {
+	findings, err := ParseTrivyReport(report)
+	if err != nil {
+		return fmt.Errorf("mirror %s: %w", source, err)
+	}
+	if _, err := VulnerabilityGate(source, findings, accepted); err != nil {
+		return fmt.Errorf("mirror refused, nothing pushed (for a third-party image, fixing is pinning a patched upstream tag in charts/mongodb/upstream.yaml or internal/charts/mirrors.go): %w", err)
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -63,5 +64,95 @@ func TestAddonImagesMirror(t *testing.T) {
 	}
 	if len(seen) < len(charts.AddonMirrors) {
 		t.Errorf("%d add-on images for %d add-ons", len(seen), len(charts.AddonMirrors))
+	}
+}
+
+// A Trivy report of a third-party image (the JSON of `trivy image --format
+// json`, reduced to what the gate reads).
+const mongoReport = `{"Results":[
+ {"Target":"bitnamilegacy/mongodb (debian 12.11)","Vulnerabilities":[
+  {"VulnerabilityID":"CVE-2025-0001","PkgName":"libssl3","InstalledVersion":"3.0.15-1","FixedVersion":"3.0.16-1","Severity":"CRITICAL"},
+  {"VulnerabilityID":"CVE-2025-0002","PkgName":"zlib1g","InstalledVersion":"1.2.13","FixedVersion":"","Severity":"LOW"}]},
+ {"Target":"opt/bitnami/mongodb/bin/mongod","Vulnerabilities":[
+  {"VulnerabilityID":"GHSA-abcd-efgh-ijkl","PkgName":"golang.org/x/net","InstalledVersion":"0.30.0","FixedVersion":"0.33.0","Severity":"HIGH"}]}]}`
+
+// Third-party images pass the gate of our own: HIGH and CRITICAL findings
+// refuse the image, naming it and each finding, unless accepted by id; LOW
+// findings do not count; a report that cannot be read refuses too.
+func TestMirrorGate(t *testing.T) {
+	const src = "docker.io/bitnamilegacy/mongodb:8.0.13-debian-12-r0"
+	for _, tc := range []struct {
+		name     string
+		report   string
+		accepted []string
+		want     []string // "" passes
+		not      []string
+	}{
+		{name: "nothing accepted", report: mongoReport,
+			want: []string{"mirror refused, nothing pushed", src + " has 2 HIGH/CRITICAL vulnerabilities", "CRITICAL CVE-2025-0001 libssl3", "HIGH GHSA-abcd-efgh-ijkl golang.org/x/net", "--accept-vulnerabilities"},
+			not:  []string{"CVE-2025-0002"}},
+		{name: "one accepted", report: mongoReport, accepted: []string{"CVE-2025-0001"},
+			want: []string{src + " has 1 HIGH/CRITICAL vulnerabilities: HIGH GHSA-abcd-efgh-ijkl"}, not: []string{"CVE-2025-0001"}},
+		{name: "both accepted", report: mongoReport, accepted: []string{"CVE-2025-0001", "GHSA-abcd-efgh-ijkl"}},
+		{name: "clean image, an id accepted for another image", report: `{"Results":[{"Target":"x","Vulnerabilities":null}]}`, accepted: []string{"CVE-2025-0001"}},
+		{name: "not a report", report: "stub-1", want: []string{"mirror " + src + ": trivy report"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := MirrorGate(src, []byte(tc.report), tc.accepted)
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("passed, want a refusal with %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%v\nlacks %q", err, w)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(err.Error(), n) {
+					t.Errorf("%v\nnames %q", err, n)
+				}
+			}
+		})
+	}
+}
+
+// The mirror scans every image before it pushes any: on the engine stub,
+// whose answers are no Trivy report, the first image's scan runs Trivy on
+// that image and refuses it, and nothing is published.
+func TestMirrorScansBeforeItPushes(t *testing.T) {
+	p, stub := openOnStub(t)
+	plan := []Mirror{
+		{Source: "docker.io/bitnamilegacy/mongodb:8.0.13-debian-12-r0", Target: registry + "/orders-dev/mirror/mongodb:8.0.13-debian-12-r0", Platforms: []dagger.Platform{"linux/amd64"}},
+		{Source: "docker.io/envoyproxy/envoy:distroless-v1.36.2", Target: registry + "/orders-dev/mirror/envoy:distroless-v1.36.2", Platforms: []dagger.Platform{"linux/amd64"}},
+	}
+	password := p.dag.SetSecret("ecr-password-dev", "not-a-real-password")
+	err := p.mirrorImages(context.Background(), plan, RegistryAuth{Registry: registry, Username: "AWS"}, password, nil)
+	if err == nil || !strings.Contains(err.Error(), "mirror "+plan[0].Source+": trivy report") {
+		t.Fatalf("got %v, want the first image refused on its Trivy report", err)
+	}
+	// The scan's query, and every query its ids descend from: the image it unpacks.
+	var scan []string
+	for _, q := range stub.queries {
+		if strings.Contains(q, `"trivy"`) && strings.Contains(q, `"--scanners"`) {
+			scan = append(scan, q)
+			for _, id := range stubIDRe.FindAllString(q, -1) {
+				scan = append(scan, stub.lineage(id)...)
+			}
+		}
+	}
+	lineage := strings.Join(scan, "\n")
+	if !strings.Contains(lineage, `"vuln"`) || !strings.Contains(lineage, `address:"`+plan[0].Source+`"`) || strings.Contains(lineage, plan[1].Source) {
+		t.Errorf("the scan does not run Trivy's vulnerability scanner on %s alone:\n%s", plan[0].Source, lineage)
+	}
+	for _, q := range stub.queries {
+		if strings.Contains(q, "publish") {
+			t.Errorf("published before every image passed the gate:\n%s", q)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"dagger.io/dagger"
 
+	"github.com/orders-platform/orders/internal/attest"
 	"github.com/orders-platform/orders/internal/environments"
 )
 
@@ -44,6 +45,8 @@ type Pipeline struct {
 	// runID differs on every run: commands that read or change live state
 	// carry it, so the engine never answers them from its cache.
 	runID string
+	// trust is the Sigstore trust root, fetched once a run when needed.
+	trust *attest.Trust
 }
 
 // Open connects to the running Dagger session (inside a module function the

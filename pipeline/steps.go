@@ -17,6 +17,7 @@ const (
 	StepScan      Step = "scan"      // Trivy image scan: HIGH/CRITICAL stop the run unless accepted, before anything is pushed
 	StepPublish   Step = "publish"   // push the images (both services, backup) for both platforms to ECR by commit tag, unless that tag is there
 	StepSBOM      Step = "sbom"      // a CycloneDX SBOM of each image deployed, from Trivy
+	StepVerify    Step = "verify"    // the attestations of every digest about to be installed (deploy.yml's, verified with Sigstore)
 	StepBuild     Step = "build"     // build both services for the local cluster
 	StepCluster   Step = "cluster"   // start k3s as a Dagger service and import the images
 	StepRelease   Step = "release"   // the deployer installs or upgrades the Helm releases (rolls back on failure)
@@ -115,6 +116,7 @@ func Plan(env *environments.Environment, mode Mode, opts StepOptions) ([]Planned
 			step(StepScan, when(opts.SkipScan, "--skip-scan")),
 			step(StepPublish, ""),
 			step(StepSBOM, ""),
+			step(StepVerify, ""),
 			step(StepRelease, ""),
 			step(StepSmoke, when(opts.SkipSmoke, "--skip-smoke")),
 		}, nil

@@ -108,7 +108,7 @@ func policy(file string) ([]Finding, error) {
 		out = append(out, Finding{File: file, Line: 1, Message: "the workflow sets no top-level permissions (default token permissions are too wide)"})
 	}
 	triggers := wf.triggers()
-	check := func(where string, p any, job bool) {
+	check := func(where string, p any, job, attests bool) {
 		switch v := p.(type) {
 		case string:
 			if v == "write-all" {
@@ -118,18 +118,25 @@ func policy(file string) ([]Finding, error) {
 			for scope, level := range v {
 				// A pull request's own job may comment on it (a preview's URL); nothing else writes.
 				prComment := scope == "pull-requests" && job && onlyPullRequest(triggers)
-				if level == "write" && scope != "id-token" && !prComment {
-					out = append(out, Finding{File: file, Line: 1, Message: fmt.Sprintf("%s grants %s: write (only id-token may be written; pull-requests only by a job of a workflow run on pull_request alone)", where, scope)})
+				// A job that signs with actions/attest stores the attestations in
+				// GitHub (actions/attest action.yml, README @ v4.2.2); never on a pull
+				// request's code.
+				attestation := scope == "attestations" && attests
+				if level == "write" && scope != "id-token" && !prComment && !attestation {
+					out = append(out, Finding{File: file, Line: 1, Message: fmt.Sprintf("%s grants %s: write (only id-token may be written; pull-requests only by a job of a workflow run on pull_request alone; attestations only by a job that runs actions/attest, never on a pull request)", where, scope)})
 				}
 			}
 		}
 	}
-	check("permissions", wf.Permissions, false)
+	check("permissions", wf.Permissions, false, false)
 	if m, ok := wf.Permissions.(map[string]any); ok && m["id-token"] == "write" {
 		out = append(out, Finding{File: file, Line: 1, Message: "id-token: write belongs on the jobs that assume the AWS role, not the whole workflow"})
 	}
+	_, onPR := triggers["pull_request"]
+	_, onPRTarget := triggers["pull_request_target"]
 	for name, j := range wf.Jobs {
-		check("job "+name+" permissions", j.Permissions, true)
+		attests := !onPR && !onPRTarget && slices.ContainsFunc(j.Steps, func(st step) bool { return strings.HasPrefix(st.Uses, "actions/attest@") })
+		check("job "+name+" permissions", j.Permissions, true, attests)
 	}
 	for _, msg := range pullRequestPolicy(wf, triggers) {
 		out = append(out, Finding{File: file, Line: 1, Message: msg})
@@ -145,11 +152,14 @@ type workflow struct {
 	Jobs        map[string]struct {
 		If          string `json:"if"`
 		Permissions any    `json:"permissions"`
-		Steps       []struct {
-			Run  string         `json:"run"`
-			With map[string]any `json:"with"`
-		} `json:"steps"`
+		Steps       []step `json:"steps"`
 	} `json:"jobs"`
+}
+
+type step struct {
+	Uses string         `json:"uses"`
+	Run  string         `json:"run"`
+	With map[string]any `json:"with"`
 }
 
 // triggers maps each event of `on:` to its activity types (nil: all).

@@ -33,6 +33,7 @@ func TestBrokenWorkflowFails(t *testing.T) {
 		"uses actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830: say which version", // a bare SHA
 		"sets no top-level permissions",                                                  // default token permissions
 		"job build permissions grants contents: write",                                   // more than needed
+		"job sign permissions grants attestations: write",                                // without actions/attest
 	} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("no finding %q in:\n%s", want, joined)
@@ -52,6 +53,7 @@ func TestBrokenPreviewWorkflowsFail(t *testing.T) {
 		"target.yml:1: job comment permissions grants pull-requests: write",
 		"remove-anytime.yml:1: job remove removes the preview tenant but does not run only when the pull request closes",
 		"remove-anytime.yml:1: job deploy deploys a preview tenant also when the pull request closes",
+		"attest-pr.yml:1: job sign permissions grants attestations: write",
 	} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("no finding %q in:\n%s", want, joined)

@@ -297,6 +297,10 @@ locals {
 
   github_policies = merge({
     # The repository URLs come from the publish environment's outputs (state read).
+    # Pushing an attestation next to an image (deploy.yml's actions/attest, through
+    # @sigstore/oci 0.7.2 packages/oci/src/registry.ts: HEAD manifest, blob uploads,
+    # PUT manifest, GET referrers or the sha256-<hex> tag) needs these same push
+    # actions on the same repositories, nothing more.
     publish = concat(local.state_read_statements[var.publish_environment], [
       local.ecr_login,
       {
