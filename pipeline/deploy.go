@@ -464,7 +464,7 @@ func (p *Pipeline) deployStep(ctx context.Context, d *deployment, step Step, acc
 		if err := p.connect(ctx, d); err != nil {
 			return err
 		}
-		return p.mirror(ctx, d.out, d.auth, d.password, accepted)
+		return p.mirror(ctx, d.out, d.auth, d.password, accepted, d.supply.Enforce)
 	case StepScan:
 		if err := p.resolveImages(ctx, d); err != nil {
 			return err

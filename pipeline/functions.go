@@ -331,8 +331,9 @@ func (p *Pipeline) registryAuth(ctx context.Context, out *tfoutputs.Outputs) (Re
 }
 
 // mirror copies the third-party images into ECR, the nodes' platforms, same
-// tag, after each passed the vulnerability gate of our own images.
-func (p *Pipeline) mirror(ctx context.Context, out *tfoutputs.Outputs, auth RegistryAuth, password *dagger.Secret, accepted []string) error {
+// tag, after each passed the vulnerability gate of our own images (refusing
+// where enforce is set, warning elsewhere: MirrorGate).
+func (p *Pipeline) mirror(ctx context.Context, out *tfoutputs.Outputs, auth RegistryAuth, password *dagger.Secret, accepted []string, enforce bool) error {
 	images, err := p.thirdPartyImages(ctx)
 	if err != nil {
 		return err
@@ -341,13 +342,13 @@ func (p *Pipeline) mirror(ctx context.Context, out *tfoutputs.Outputs, auth Regi
 	if err != nil {
 		return err
 	}
-	return p.mirrorImages(ctx, plan, auth, password, accepted)
+	return p.mirrorImages(ctx, plan, auth, password, accepted, enforce)
 }
 
 // mirrorImages scans every image of the plan (Trivy, one platform variant, as
 // scan does ours) and pushes them only when all passed: a refusal pushes
 // nothing.
-func (p *Pipeline) mirrorImages(ctx context.Context, plan []Mirror, auth RegistryAuth, password *dagger.Secret, accepted []string) error {
+func (p *Pipeline) mirrorImages(ctx context.Context, plan []Mirror, auth RegistryAuth, password *dagger.Secret, accepted []string, enforce bool) error {
 	variants := make([][]*dagger.Container, len(plan))
 	for i, m := range plan {
 		for _, pl := range m.Platforms {
@@ -361,8 +362,12 @@ func (p *Pipeline) mirrorImages(ctx context.Context, plan []Mirror, auth Registr
 		if err != nil {
 			return err
 		}
-		if err := MirrorGate(m.Source, []byte(report), accepted); err != nil {
+		warning, err := MirrorGate(m.Source, []byte(report), accepted, enforce)
+		if err != nil {
 			return err
+		}
+		if warning != "" {
+			p.progress("WARNING: %s", warning)
 		}
 	}
 	for i, m := range plan {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -78,7 +79,10 @@ const mongoReport = `{"Results":[
 
 // Third-party images pass the gate of our own: HIGH and CRITICAL findings
 // refuse the image, naming it and each finding, unless accepted by id; LOW
-// findings do not count; a report that cannot be read refuses too.
+// findings do not count; a report that cannot be read refuses too. Where the
+// environment does not enforce (the preview one, dev), the same findings are a
+// warning naming each, and the image is copied; an unreadable report still
+// refuses.
 func TestMirrorGate(t *testing.T) {
 	const src = "docker.io/bitnamilegacy/mongodb:8.0.13-debian-12-r0"
 	for _, tc := range []struct {
@@ -87,23 +91,35 @@ func TestMirrorGate(t *testing.T) {
 		accepted []string
 		want     []string // "" passes
 		not      []string
+		warn     bool // dev: want the same text as a warning, not a refusal
 	}{
 		{name: "nothing accepted", report: mongoReport,
 			want: []string{"mirror refused, nothing pushed", src + " has 2 HIGH/CRITICAL vulnerabilities", "CRITICAL CVE-2025-0001 libssl3", "HIGH GHSA-abcd-efgh-ijkl golang.org/x/net", "--accept-vulnerabilities"},
 			not:  []string{"CVE-2025-0002"}},
+		{name: "dev: nothing accepted is a warning", report: mongoReport, warn: true,
+			want: []string{"mirrored although refused in an enforcing environment", src + " has 2 HIGH/CRITICAL vulnerabilities", "CRITICAL CVE-2025-0001 libssl3", "--accept-vulnerabilities"},
+			not:  []string{"CVE-2025-0002", "nothing pushed"}},
 		{name: "one accepted", report: mongoReport, accepted: []string{"CVE-2025-0001"},
 			want: []string{src + " has 1 HIGH/CRITICAL vulnerabilities: HIGH GHSA-abcd-efgh-ijkl"}, not: []string{"CVE-2025-0001"}},
 		{name: "both accepted", report: mongoReport, accepted: []string{"CVE-2025-0001", "GHSA-abcd-efgh-ijkl"}},
 		{name: "clean image, an id accepted for another image", report: `{"Results":[{"Target":"x","Vulnerabilities":null}]}`, accepted: []string{"CVE-2025-0001"}},
 		{name: "not a report", report: "stub-1", want: []string{"mirror " + src + ": trivy report"}},
+		{name: "dev: not a report still refuses", report: "stub-1", warn: true, want: []string{"mirror " + src + ": trivy report"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := MirrorGate(src, []byte(tc.report), tc.accepted)
-			if len(tc.want) == 0 {
+			warning, err := MirrorGate(src, []byte(tc.report), tc.accepted, !tc.warn)
+			if len(tc.want) == 0 || (tc.warn && err == nil) {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
 				}
-				return
+				if !tc.warn && warning != "" {
+					t.Fatalf("passed with a warning: %s", warning)
+				}
+				if tc.warn {
+					err = errors.New(warning)
+				} else {
+					return
+				}
 			}
 			if err == nil {
 				t.Fatalf("passed, want a refusal with %q", tc.want)
@@ -132,7 +148,7 @@ func TestMirrorScansBeforeItPushes(t *testing.T) {
 		{Source: "docker.io/envoyproxy/envoy:distroless-v1.36.2", Target: registry + "/orders-dev/mirror/envoy:distroless-v1.36.2", Platforms: []dagger.Platform{"linux/amd64"}},
 	}
 	password := p.dag.SetSecret("ecr-password-dev", "not-a-real-password")
-	err := p.mirrorImages(context.Background(), plan, RegistryAuth{Registry: registry, Username: "AWS"}, password, nil)
+	err := p.mirrorImages(context.Background(), plan, RegistryAuth{Registry: registry, Username: "AWS"}, password, nil, true)
 	if err == nil || !strings.Contains(err.Error(), "mirror "+plan[0].Source+": trivy report") {
 		t.Fatalf("got %v, want the first image refused on its Trivy report", err)
 	}
