@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/orders-platform/orders/internal/attest"
-	"github.com/orders-platform/orders/internal/tfcheck"
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // What attests the images publish pushes: deploy.yml's build job, run on
@@ -106,8 +106,8 @@ func (p *Pipeline) supplyChain(ctx context.Context, env string) (SupplyChain, er
 		return SupplyChain{}, err
 	}
 	defer os.RemoveAll(tmp)
-	if _, err := p.src.Directory(tfcheck.BootstrapDir).Export(ctx, filepath.Join(tmp, tfcheck.BootstrapDir)); err != nil {
-		return SupplyChain{}, fmt.Errorf("read %s: %w", tfcheck.BootstrapDir, err)
+	if _, err := p.src.Directory(tfvars.BootstrapDir).Export(ctx, filepath.Join(tmp, tfvars.BootstrapDir)); err != nil {
+		return SupplyChain{}, fmt.Errorf("read %s: %w", tfvars.BootstrapDir, err)
 	}
 	return SupplyChainFromBootstrap(tmp, env)
 }
@@ -116,7 +116,7 @@ func (p *Pipeline) supplyChain(ctx context.Context, env string) (SupplyChain, er
 func SupplyChainFromBootstrap(root, env string) (SupplyChain, error) {
 	var vals [2]string
 	for i, name := range []string{"github_repository", "preview_environment"} {
-		v, err := tfcheck.BootstrapStrings(root, name)
+		v, err := tfvars.BootstrapStrings(root, name)
 		if err != nil {
 			return SupplyChain{}, err
 		}

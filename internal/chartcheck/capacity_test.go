@@ -13,7 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/orders-platform/orders/internal/deploy"
-	"github.com/orders-platform/orders/internal/tfcheck"
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // eksAddonPods are the pods of the EKS-managed add-ons of terraform/platform/eks.tf
@@ -219,7 +219,7 @@ func envCapacity(t *testing.T, root, env string, pd bool) Capacity {
 		}
 	}
 	groups := 1
-	if v, found, err := tfcheck.EnvironmentValue(root, env, "node_group_per_az"); err != nil {
+	if v, found, err := tfvars.EnvironmentValue(root, env, "node_group_per_az"); err != nil {
 		t.Fatal(err)
 	} else if found && v.True() {
 		groups = tfNumber(t, root, env, "az_count")

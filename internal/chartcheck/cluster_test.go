@@ -8,14 +8,14 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/orders-platform/orders/internal/tfcheck"
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // snapshotTargetTags are the tags the DLM snapshot policy selects volumes by: the
 // environment's ebs_snapshot_target_tags (its terraform.tfvars, else the default).
 func snapshotTargetTags(t *testing.T, root, env string) map[string]string {
 	t.Helper()
-	v, found, err := tfcheck.EnvironmentValue(root, env, "ebs_snapshot_target_tags")
+	v, found, err := tfvars.EnvironmentValue(root, env, "ebs_snapshot_target_tags")
 	if err != nil || !found || !v.CanIterateElements() {
 		t.Fatalf("no ebs_snapshot_target_tags map for %s in its terraform.tfvars or terraform/platform/variables.tf: %v", env, err)
 	}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/orders-platform/orders/internal/deploy"
 	"github.com/orders-platform/orders/internal/environments"
-	"github.com/orders-platform/orders/internal/tfcheck"
 	"github.com/orders-platform/orders/internal/tfoutputs"
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // testRegistry is the ECR registry of the stand-in Terraform outputs.
@@ -41,7 +41,7 @@ func envOutputs(t *testing.T, root, env string) *tfoutputs.Outputs {
 // tfNumber is a whole-number Terraform input of env (tfvars, else the default).
 func tfNumber(t *testing.T, root, env, name string) int {
 	t.Helper()
-	v, found, err := tfcheck.EnvironmentValue(root, env, name)
+	v, found, err := tfvars.EnvironmentValue(root, env, name)
 	if err != nil || !found {
 		t.Fatalf("%s: %s: %v (found %t)", env, name, err, found)
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orders-platform/orders/internal/tfcheck"
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 var regenMongoDBKeys = flag.String("mongodb-chart-values", "",
@@ -291,7 +291,7 @@ func admitsMonitoring(rules any, port int) bool {
 // env sets it (its terraform.tfvars, else the default).
 func environmentStrings(t *testing.T, root, env, variable string) []string {
 	t.Helper()
-	v, found, err := tfcheck.EnvironmentValue(root, env, variable)
+	v, found, err := tfvars.EnvironmentValue(root, env, variable)
 	if err != nil || !found || !v.CanIterateElements() {
 		t.Fatalf("environment %s: no list %s in its terraform.tfvars or terraform/platform/variables.tf: %v", env, variable, err)
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/orders-platform/orders/internal/tfcheck"
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // checkCondition is the condition of terraform/platform/checks.tf's check block name.
@@ -43,7 +43,7 @@ func evalCondition(t *testing.T, root, env string, cond hclsyntax.Expression, ov
 			vars[name] = v
 			continue
 		}
-		v, found, err := tfcheck.EnvironmentValue(root, env, name)
+		v, found, err := tfvars.EnvironmentValue(root, env, name)
 		if err != nil || !found {
 			t.Fatalf("%s: variable %s: %v (found %t)", env, name, err, found)
 		}
@@ -88,7 +88,7 @@ func TestProdHighAvailabilityCheck(t *testing.T) {
 // platformFile is the body of a Terraform file.
 func platformFile(t *testing.T, path string) *hclsyntax.Body {
 	t.Helper()
-	f, findings, err := tfcheck.ParseFile(path)
+	f, findings, err := tfvars.ParseFile(path)
 	if err != nil || len(findings) > 0 {
 		t.Fatalf("%s: %v %v", path, err, findings)
 	}

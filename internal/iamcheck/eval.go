@@ -22,11 +22,12 @@ import (
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 
 	"github.com/orders-platform/orders/internal/tfcheck"
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // Config is a Terraform module rendered for known inputs.
 type Config struct {
-	Module *tfcheck.Module
+	Module *tfvars.Module
 	ctx    *hcl.EvalContext
 }
 
@@ -35,17 +36,17 @@ type Config struct {
 // "data.<type>.<name>.<attribute>", e.g. "data.aws_caller_identity.current.account_id".
 type Known map[string]cty.Value
 
-// Load renders the module in dir with the variables of tfvars (a file; empty:
+// Load renders the module in dir with the variables set in tfvarsFile (empty:
 // defaults only) and the known values. Anything else computed stays unknown.
-func Load(dir, tfvars string, known Known) (*Config, error) {
-	m, fs, err := tfcheck.LoadModule(dir)
+func Load(dir, tfvarsFile string, known Known) (*Config, error) {
+	m, fs, err := tfvars.LoadModule(dir)
 	if err != nil {
 		return nil, err
 	}
 	if len(fs) > 0 {
 		return nil, fmt.Errorf("%s: %v", dir, fs)
 	}
-	vars, err := variables(m, tfvars)
+	vars, err := variables(m, tfvarsFile)
 	if err != nil {
 		return nil, err
 	}
@@ -67,8 +68,8 @@ func Load(dir, tfvars string, known Known) (*Config, error) {
 	return nil, fmt.Errorf("%s: locals and resources do not settle after 30 rounds", dir)
 }
 
-// variables are the declared variables' defaults, overridden by tfvars.
-func variables(m *tfcheck.Module, tfvars string) (map[string]cty.Value, error) {
+// variables are the declared variables' defaults, overridden by tfvarsFile.
+func variables(m *tfvars.Module, tfvarsFile string) (map[string]cty.Value, error) {
 	vars := map[string]cty.Value{}
 	for _, b := range m.Blocks("variable") {
 		name := b.Block.Labels[0]
@@ -81,20 +82,20 @@ func variables(m *tfcheck.Module, tfvars string) (map[string]cty.Value, error) {
 			vars[name] = v
 		}
 	}
-	if tfvars == "" {
+	if tfvarsFile == "" {
 		return vars, nil
 	}
-	f, fs, err := tfcheck.ParseFile(tfvars)
+	f, fs, err := tfvars.ParseFile(tfvarsFile)
 	if err != nil || len(fs) > 0 {
-		return nil, fmt.Errorf("%s: %v %v", tfvars, err, fs)
+		return nil, fmt.Errorf("%s: %v %v", tfvarsFile, err, fs)
 	}
 	for name, a := range f.Body.Attributes {
 		if _, declared := vars[name]; !declared {
-			return nil, fmt.Errorf("%s sets %s, which %s does not declare", tfvars, name, m.Dir)
+			return nil, fmt.Errorf("%s sets %s, which %s does not declare", tfvarsFile, name, m.Dir)
 		}
 		v, diags := a.Expr.Value(nil)
 		if diags.HasErrors() {
-			return nil, fmt.Errorf("%s: %s: %v", tfvars, name, diags)
+			return nil, fmt.Errorf("%s: %s: %v", tfvarsFile, name, diags)
 		}
 		vars[name] = v
 	}
@@ -424,12 +425,12 @@ func RepoRoot(dir string) (string, error) { return tfcheck.FindRoot(dir) }
 // Bootstrap renders terraform/bootstrap of the repository at root with its
 // terraform.tfvars.
 func Bootstrap(root string, known Known) (*Config, error) {
-	return Load(filepath.Join(root, tfcheck.BootstrapDir), filepath.Join(root, tfcheck.BootstrapDir, "terraform.tfvars"), known)
+	return Load(filepath.Join(root, tfvars.BootstrapDir), filepath.Join(root, tfvars.BootstrapDir, "terraform.tfvars"), known)
 }
 
 // Platform renders terraform/platform for environment env.
 func Platform(root, env string, known Known) (*Config, error) {
-	return Load(filepath.Join(root, tfcheck.PlatformDir), filepath.Join(root, tfcheck.EnvironmentsDir, env, "terraform.tfvars"), known)
+	return Load(filepath.Join(root, tfvars.PlatformDir), filepath.Join(root, tfvars.EnvironmentsDir, env, "terraform.tfvars"), known)
 }
 
 // sortedKeys of a map.

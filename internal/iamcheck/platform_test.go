@@ -10,7 +10,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/orders-platform/orders/internal/tenant"
-	"github.com/orders-platform/orders/internal/tfcheck"
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // moduleResources are the resource types the modules terraform/platform calls
@@ -96,7 +96,7 @@ var creates = map[string][]probe{
 // (docs/security.md, "Widening a role").
 func TestDeployPoliciesCoverThePlatform(t *testing.T) {
 	root := repoRoot(t)
-	m, fs, err := tfcheck.LoadModule(filepath.Join(root, tfcheck.PlatformDir))
+	m, fs, err := tfvars.LoadModule(filepath.Join(root, tfvars.PlatformDir))
 	if err != nil || len(fs) > 0 {
 		t.Fatal(err, fs)
 	}

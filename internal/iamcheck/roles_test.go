@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/orders-platform/orders/internal/tfcheck"
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 func repoRoot(t *testing.T) string {
@@ -57,7 +58,7 @@ func githubVariables(t *testing.T, c *Config) map[string]string {
 
 func repository(t *testing.T) string {
 	t.Helper()
-	repo, err := tfcheck.BootstrapStrings(repoRoot(t), "github_repository")
+	repo, err := tfvars.BootstrapStrings(repoRoot(t), "github_repository")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +413,7 @@ func TestPlatformNamesTheBootstrapRoles(t *testing.T) {
 		"prod": {"deploy_role_name": "orders-github-deploy-prod", "publish_role_name": "", "preview_role_name": ""},
 	} {
 		for variable, name := range want {
-			v, found, err := tfcheck.EnvironmentValue(root, env, variable)
+			v, found, err := tfvars.EnvironmentValue(root, env, variable)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/orders-platform/orders/internal/tfcheck"
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // Environment is what an environment's Terraform inputs ask of the account: its
@@ -61,7 +61,7 @@ func (e *Environment) NATGateways() int {
 func Load(root, env, bucket, stateKey string) (*Environment, error) {
 	e := &Environment{Name: env, StateBucket: bucket, StateKey: stateKey}
 	read := func(name string) (cty.Value, error) {
-		v, found, err := tfcheck.EnvironmentValue(root, env, name)
+		v, found, err := tfvars.EnvironmentValue(root, env, name)
 		if err != nil {
 			return cty.NilVal, err
 		}
@@ -127,12 +127,12 @@ func Load(root, env, bucket, stateKey string) (*Environment, error) {
 	e.AccessRoles = []string{adminRole, deployRole, operatorRole}
 
 	// The region: the same everywhere, written once.
-	fs, err := tfcheck.CheckRegionOnce(root)
+	fs, err := tfvars.CheckRegionOnce(root)
 	if err != nil {
 		return nil, err
 	}
-	fs = append(fs, tfcheck.CheckBackendConfig(filepath.Join(root, "environments", env, "backend.hcl"), env)...)
-	for _, f := range tfcheck.Relative(root, fs) {
+	fs = append(fs, tfvars.CheckBackendConfig(filepath.Join(root, "environments", env, "backend.hcl"), env)...)
+	for _, f := range tfvars.Relative(root, fs) {
 		// Only this environment's files and what every deploy reads (the
 		// workflows); another environment's region is that one's business.
 		mine := strings.HasPrefix(f.File, filepath.Join("environments", env)+"/") || strings.HasPrefix(f.File, ".github/")

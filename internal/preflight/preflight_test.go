@@ -22,7 +22,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/orders-platform/orders/internal/awsstub"
-	"github.com/orders-platform/orders/internal/tfcheck"
+	"github.com/orders-platform/orders/internal/charts"
 )
 
 // account is a fake AWS account: the SDK clients build and sign their requests
@@ -430,7 +430,7 @@ func TestDestroySettings(t *testing.T) {
 
 // The repository's own environments load as their tfvars say.
 func TestLoadRepository(t *testing.T) {
-	root, err := tfcheck.FindRoot(".")
+	root, err := charts.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,7 +459,7 @@ func TestLoadRepository(t *testing.T) {
 // repoCopy copies what Load reads (environments/, terraform/, the workflows) to a temporary root.
 func repoCopy(t *testing.T) string {
 	t.Helper()
-	src, err := tfcheck.FindRoot(".")
+	src, err := charts.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

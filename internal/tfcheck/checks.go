@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 var (
@@ -25,10 +27,10 @@ var (
 // registry modules need version = "X.Y.Z", other remote sources ?ref=<tag|sha>,
 // every required provider an exact version, and every provider a resource uses
 // must be declared in required_providers (else Terraform picks the newest).
-func CheckPinned(m *Module) []Finding {
-	var out []Finding
+func CheckPinned(m *tfvars.Module) []tfvars.Finding {
+	var out []tfvars.Finding
 	add := func(file string, line int, format string, args ...any) {
-		out = append(out, Finding{File: file, Line: line, Check: "pinned", Msg: fmt.Sprintf(format, args...)})
+		out = append(out, tfvars.Finding{File: file, Line: line, Check: "pinned", Msg: fmt.Sprintf(format, args...)})
 	}
 
 	for _, b := range m.Blocks("module") {
@@ -39,7 +41,7 @@ func CheckPinned(m *Module) []Finding {
 			add(b.File.Path, line, "module %q has no source", name)
 			continue
 		}
-		src, ok := literalString(srcAttr.Expr)
+		src, ok := tfvars.LiteralString(srcAttr.Expr)
 		if !ok {
 			add(b.File.Path, srcAttr.SrcRange.Start.Line, "module %q: source must be a literal string", name)
 			continue
@@ -53,7 +55,7 @@ func CheckPinned(m *Module) []Finding {
 				add(b.File.Path, line, "module %q (%s) has no version; pin one exact version", name, src)
 				continue
 			}
-			v, ok := literalString(vAttr.Expr)
+			v, ok := tfvars.LiteralString(vAttr.Expr)
 			if !ok || !exactVersion.MatchString(strings.TrimSpace(v)) {
 				add(b.File.Path, vAttr.SrcRange.Start.Line, "module %q (%s) version %q is not one exact version (X.Y.Z)", name, src, v)
 			}
@@ -96,7 +98,7 @@ func CheckPinned(m *Module) []Finding {
 					if !ok {
 						continue
 					}
-					val, isLit := literalString(item.ValueExpr)
+					val, isLit := tfvars.LiteralString(item.ValueExpr)
 					switch k {
 					case "version":
 						hasVersion, version = true, val
@@ -152,27 +154,27 @@ func objectKey(e hclsyntax.Expression) (string, bool) {
 		if t, ok := k.Wrapped.(*hclsyntax.ScopeTraversalExpr); ok && len(t.Traversal) == 1 {
 			return t.Traversal.RootName(), true
 		}
-		return literalString(k.Wrapped)
+		return tfvars.LiteralString(k.Wrapped)
 	}
 	return "", false
 }
 
 // CheckVariables reports variables without a type or a description.
-func CheckVariables(m *Module) []Finding {
-	vars := m.Variables()
+func CheckVariables(m *tfvars.Module) []tfvars.Finding {
+	vars := Variables(m)
 	names := make([]string, 0, len(vars))
 	for n := range vars {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	var out []Finding
+	var out []tfvars.Finding
 	for _, n := range names {
 		v := vars[n]
 		if !v.HasType {
-			out = append(out, Finding{File: v.File, Line: v.Line, Check: "variables", Msg: fmt.Sprintf("variable %q has no type", n)})
+			out = append(out, tfvars.Finding{File: v.File, Line: v.Line, Check: "variables", Msg: fmt.Sprintf("variable %q has no type", n)})
 		}
 		if strings.TrimSpace(v.Description) == "" {
-			out = append(out, Finding{File: v.File, Line: v.Line, Check: "variables", Msg: fmt.Sprintf("variable %q has no description (a literal, non-empty string)", n)})
+			out = append(out, tfvars.Finding{File: v.File, Line: v.Line, Check: "variables", Msg: fmt.Sprintf("variable %q has no description (a literal, non-empty string)", n)})
 		}
 	}
 	return out
@@ -183,25 +185,25 @@ func CheckVariables(m *Module) []Finding {
 // When env is not empty and the module declares "environment", the file must
 // set it to env (the folder name), so that state keys and resource names follow
 // the folder.
-func CheckTfvars(m *Module, tfvarsPath, env string) []Finding {
-	f, fs, err := ParseFile(tfvarsPath)
+func CheckTfvars(m *tfvars.Module, tfvarsPath, env string) []tfvars.Finding {
+	f, fs, err := tfvars.ParseFile(tfvarsPath)
 	if err != nil {
-		return []Finding{{File: tfvarsPath, Line: 1, Check: "tfvars", Msg: err.Error()}}
+		return []tfvars.Finding{{File: tfvarsPath, Line: 1, Check: "tfvars", Msg: err.Error()}}
 	}
 	if f == nil {
 		return fs
 	}
-	vars := m.Variables()
-	var out []Finding
+	vars := Variables(m)
+	var out []tfvars.Finding
 	attrs := sortedAttributes(f.Body)
 	for _, a := range attrs {
 		if _, ok := vars[a.Name]; !ok {
-			out = append(out, Finding{File: tfvarsPath, Line: a.SrcRange.Start.Line, Check: "tfvars",
+			out = append(out, tfvars.Finding{File: tfvarsPath, Line: a.SrcRange.Start.Line, Check: "tfvars",
 				Msg: fmt.Sprintf("sets %q, which %s does not declare", a.Name, m.Dir)})
 		}
 	}
 	for _, b := range f.Body.Blocks {
-		out = append(out, Finding{File: tfvarsPath, Line: b.DefRange().Start.Line, Check: "tfvars", Msg: fmt.Sprintf("unexpected block %q in a tfvars file", b.Type)})
+		out = append(out, tfvars.Finding{File: tfvarsPath, Line: b.DefRange().Start.Line, Check: "tfvars", Msg: fmt.Sprintf("unexpected block %q in a tfvars file", b.Type)})
 	}
 	names := make([]string, 0, len(vars))
 	for n := range vars {
@@ -210,14 +212,14 @@ func CheckTfvars(m *Module, tfvarsPath, env string) []Finding {
 	sort.Strings(names)
 	for _, n := range names {
 		if _, set := f.Body.Attributes[n]; !vars[n].HasDefault && !set {
-			out = append(out, Finding{File: tfvarsPath, Line: 1, Check: "tfvars",
+			out = append(out, tfvars.Finding{File: tfvarsPath, Line: 1, Check: "tfvars",
 				Msg: fmt.Sprintf("does not set required variable %q (declared at %s:%d)", n, vars[n].File, vars[n].Line)})
 		}
 	}
 	if _, ok := vars["environment"]; ok && env != "" {
 		if a, ok := f.Body.Attributes["environment"]; ok {
-			if v, lit := literalString(a.Expr); !lit || v != env {
-				out = append(out, Finding{File: tfvarsPath, Line: a.SrcRange.Start.Line, Check: "tfvars",
+			if v, lit := tfvars.LiteralString(a.Expr); !lit || v != env {
+				out = append(out, tfvars.Finding{File: tfvarsPath, Line: a.SrcRange.Start.Line, Check: "tfvars",
 					Msg: fmt.Sprintf("environment = %q must equal the folder name %q", v, env)})
 			}
 		}
@@ -235,50 +237,15 @@ func sortedAttributes(b *hclsyntax.Body) []*hclsyntax.Attribute {
 }
 
 // CheckOutputs reports names the pipeline reads that the module does not output.
-func CheckOutputs(m *Module, names []string) []Finding {
-	have := m.Outputs()
-	var out []Finding
+func CheckOutputs(m *tfvars.Module, names []string) []tfvars.Finding {
+	have := Outputs(m)
+	var out []tfvars.Finding
 	file := filepath.Join(m.Dir, "outputs.tf")
 	for _, n := range names {
 		if _, ok := have[n]; !ok {
-			out = append(out, Finding{File: file, Line: 1, Check: "outputs",
+			out = append(out, tfvars.Finding{File: file, Line: 1, Check: "outputs",
 				Msg: fmt.Sprintf("output %q, read by the pipeline (internal/tfoutputs), is not declared in %s", n, m.Dir)})
 		}
-	}
-	return out
-}
-
-// CheckBackendConfig checks an environment's partial S3 backend configuration:
-// a state key of its own, S3 native locking, no DynamoDB lock table, and no
-// region: that is written once, in terraform.tfvars, and given to init with
-// -backend-config=region=… (two copies drift apart).
-func CheckBackendConfig(path, env string) []Finding {
-	f, fs, err := ParseFile(path)
-	if err != nil {
-		return []Finding{{File: path, Line: 1, Check: "backend", Msg: fmt.Sprintf("environment %q needs a backend.hcl: %v", env, err)}}
-	}
-	if f == nil {
-		return fs
-	}
-	var out []Finding
-	attrs := f.Body.Attributes
-	if k, ok := attrs["key"]; !ok {
-		out = append(out, Finding{File: path, Line: 1, Check: "backend", Msg: "no state key"})
-	} else if v, _ := literalString(k.Expr); !strings.Contains("/"+v, "/"+env+"/") {
-		out = append(out, Finding{File: path, Line: k.SrcRange.Start.Line, Check: "backend",
-			Msg: fmt.Sprintf("state key %q does not contain the environment folder /%s/ (environments would share state)", v, env)})
-	}
-	if l, ok := attrs["use_lockfile"]; !ok {
-		out = append(out, Finding{File: path, Line: 1, Check: "backend", Msg: "use_lockfile = true is missing (S3 native state locking)"})
-	} else if v, ok := literalBool(l.Expr); !ok || !v {
-		out = append(out, Finding{File: path, Line: l.SrcRange.Start.Line, Check: "backend", Msg: "use_lockfile must be true"})
-	}
-	if r, ok := attrs["region"]; ok {
-		out = append(out, Finding{File: path, Line: r.SrcRange.Start.Line, Check: "backend",
-			Msg: "region is written here and in terraform.tfvars: keep it in terraform.tfvars only (init takes -backend-config=region=<region>)"})
-	}
-	if d, ok := attrs["dynamodb_table"]; ok {
-		out = append(out, Finding{File: path, Line: d.SrcRange.Start.Line, Check: "backend", Msg: "dynamodb_table is deprecated; locking uses use_lockfile"})
 	}
 	return out
 }

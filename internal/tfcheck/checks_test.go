@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // Each check is fed a deliberately broken configuration and must report the
@@ -34,7 +36,7 @@ type want struct {
 
 // expect asserts that got holds exactly the wanted findings (by file, line and
 // a message substring), and reports the rest.
-func expect(t *testing.T, got []Finding, wants []want) {
+func expect(t *testing.T, got []tfvars.Finding, wants []want) {
 	t.Helper()
 	used := make([]bool, len(got))
 	for _, w := range wants {
@@ -169,7 +171,7 @@ resource "tls_private_key" "k" {}
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, fs, err := LoadModule(writeFixture(t, tc.files))
+			m, fs, err := tfvars.LoadModule(writeFixture(t, tc.files))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,7 +202,7 @@ variable "empty_description" {
   description = ""
 }
 `})
-	m, _, err := LoadModule(dir)
+	m, _, err := tfvars.LoadModule(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +235,7 @@ variable "az_count" {
 		"envs/broken/terraform.tfvars":  "environment = \"dev\"\n\nnode_count = 3\n",
 		"envs/renamed/terraform.tfvars": "environment = \"renamed\"\nregion      = \"eu-central-1\"\n",
 	})
-	m, _, err := LoadModule(filepath.Join(dir, "mod"))
+	m, _, err := tfvars.LoadModule(filepath.Join(dir, "mod"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +259,7 @@ func TestCheckOutputs(t *testing.T) {
   value = "x"
 }
 `})
-	m, _, err := LoadModule(dir)
+	m, _, err := tfvars.LoadModule(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,19 +275,19 @@ func TestCheckBackendConfig(t *testing.T) {
 		"shared.hcl": "key = \"platform/terraform.tfstate\"\nuse_lockfile = false\ndynamodb_table = \"locks\"\n",
 		"nolock.hcl": "key = \"platform/dev/terraform.tfstate\"\n",
 	})
-	expect(t, CheckBackendConfig(filepath.Join(dir, "good.hcl"), "dev"), nil)
-	expect(t, CheckBackendConfig(filepath.Join(dir, "region.hcl"), "dev"), []want{
+	expect(t, tfvars.CheckBackendConfig(filepath.Join(dir, "good.hcl"), "dev"), nil)
+	expect(t, tfvars.CheckBackendConfig(filepath.Join(dir, "region.hcl"), "dev"), []want{
 		{"region.hcl", 2, "keep it in terraform.tfvars only"},
 	})
-	expect(t, CheckBackendConfig(filepath.Join(dir, "shared.hcl"), "dev"), []want{
+	expect(t, tfvars.CheckBackendConfig(filepath.Join(dir, "shared.hcl"), "dev"), []want{
 		{"shared.hcl", 1, "does not contain the environment folder /dev/"},
 		{"shared.hcl", 2, "use_lockfile must be true"},
 		{"shared.hcl", 3, "dynamodb_table is deprecated"},
 	})
-	expect(t, CheckBackendConfig(filepath.Join(dir, "nolock.hcl"), "dev"), []want{
+	expect(t, tfvars.CheckBackendConfig(filepath.Join(dir, "nolock.hcl"), "dev"), []want{
 		{"nolock.hcl", 1, "use_lockfile = true is missing"},
 	})
-	expect(t, CheckBackendConfig(filepath.Join(dir, "absent.hcl"), "dev"), []want{
+	expect(t, tfvars.CheckBackendConfig(filepath.Join(dir, "absent.hcl"), "dev"), []want{
 		{"absent.hcl", 1, `environment "dev" needs a backend.hcl`},
 	})
 }
@@ -385,15 +387,4 @@ func TestCheckFormatTerraform(t *testing.T) {
 		{"main.tf", 7, "not formatted"},
 		{"terraform.tfvars", 1, "not formatted"},
 	})
-}
-
-func TestSyntaxErrorIsAFinding(t *testing.T) {
-	dir := writeFixture(t, map[string]string{"main.tf": "resource \"x\" \"y\" {\n  a = \n}\n"})
-	_, fs, err := LoadModule(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fs) == 0 || filepath.Base(fs[0].File) != "main.tf" || fs[0].Line == 0 {
-		t.Fatalf("want a syntax finding in main.tf, got %v", fs)
-	}
 }

@@ -14,14 +14,13 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"sigs.k8s.io/yaml"
+
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // The checks below are the first-run rules: what must hold for the repository as
 // shipped to go from an empty AWS account to a working deployment without an edit
 // (docs/deployment.md). Each one names the file and line to change.
-
-// WorkflowsDir holds the GitHub Actions workflows.
-const WorkflowsDir = ".github/workflows"
 
 // WorkflowJob is one job of a workflow, as far as the first-run rules read it.
 type WorkflowJob struct {
@@ -70,9 +69,9 @@ var (
 
 // WorkflowJobs reads every job of the workflows under root.
 func WorkflowJobs(root string) ([]WorkflowJob, error) {
-	files, err := filepath.Glob(filepath.Join(root, WorkflowsDir, "*.yml"))
+	files, err := filepath.Glob(filepath.Join(root, tfvars.WorkflowsDir, "*.yml"))
 	if err != nil || len(files) == 0 {
-		return nil, fmt.Errorf("no workflows under %s: %v", WorkflowsDir, err)
+		return nil, fmt.Errorf("no workflows under %s: %v", tfvars.WorkflowsDir, err)
 	}
 	sort.Strings(files)
 	var out []WorkflowJob
@@ -179,16 +178,16 @@ func WorkflowJobs(root string) ([]WorkflowJob, error) {
 // An environment narrowed to fixed ranges must be deployed from a runner with a
 // fixed egress address. No environment may list a documentation range (RFC 5737):
 // nobody is there.
-func CheckAPIReachable(root string) ([]Finding, error) {
+func CheckAPIReachable(root string) ([]tfvars.Finding, error) {
 	jobs, err := WorkflowJobs(root)
 	if err != nil {
 		return nil, err
 	}
-	envs, err := Environments(root)
+	envs, err := tfvars.Environments(root)
 	if err != nil {
 		return nil, err
 	}
-	var out []Finding
+	var out []tfvars.Finding
 	open := map[string]bool{}
 	for _, e := range envs {
 		public, cidrs, line, err := endpointAccess(root, e)
@@ -199,12 +198,12 @@ func CheckAPIReachable(root string) ([]Finding, error) {
 		for _, c := range cidrs {
 			p, err := netip.ParsePrefix(c)
 			if err != nil {
-				out = append(out, Finding{File: e.Tfvars, Line: line, Check: "api-access", Msg: fmt.Sprintf("%q is not a CIDR", c)})
+				out = append(out, tfvars.Finding{File: e.Tfvars, Line: line, Check: "api-access", Msg: fmt.Sprintf("%q is not a CIDR", c)})
 				continue
 			}
 			for _, doc := range []string{"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"} {
 				if d := netip.MustParsePrefix(doc); d.Overlaps(p) && p.Bits() >= d.Bits() {
-					out = append(out, Finding{File: e.Tfvars, Line: line, Check: "api-access",
+					out = append(out, tfvars.Finding{File: e.Tfvars, Line: line, Check: "api-access",
 						Msg: fmt.Sprintf("cluster_endpoint_public_access_cidrs holds %s, a documentation range (RFC 5737): nobody can reach the Kubernetes API from there", c)})
 				}
 			}
@@ -216,7 +215,7 @@ func CheckAPIReachable(root string) ([]Finding, error) {
 		}
 		for _, env := range j.Envs {
 			if ok, known := open[env]; known && !ok {
-				out = append(out, Finding{File: filepath.Join(root, WorkflowsDir, j.File), Line: 1, Check: "api-access",
+				out = append(out, tfvars.Finding{File: filepath.Join(root, tfvars.WorkflowsDir, j.File), Line: 1, Check: "api-access",
 					Msg: fmt.Sprintf("job %s reaches the Kubernetes API of %s from a GitHub-hosted runner (%s, no fixed egress address), but environments/%s/terraform.tfvars does not open the public endpoint to 0.0.0.0/0: open it, or run the job on a runner with a fixed egress address inside the allowed ranges", j.Name, env, j.RunsOn, env)})
 			}
 		}
@@ -225,20 +224,20 @@ func CheckAPIReachable(root string) ([]Finding, error) {
 }
 
 // endpointAccess is what an environment sets for the public API endpoint.
-func endpointAccess(root string, e Environment) (public bool, cidrs []string, line int, err error) {
-	v, found, err := EnvironmentValue(root, e.Name, "cluster_endpoint_public_access")
+func endpointAccess(root string, e tfvars.Environment) (public bool, cidrs []string, line int, err error) {
+	v, found, err := tfvars.EnvironmentValue(root, e.Name, "cluster_endpoint_public_access")
 	if err != nil {
 		return false, nil, 0, err
 	}
 	public = !found || (v.Type() == cty.Bool && v.True())
-	v, found, err = EnvironmentValue(root, e.Name, "cluster_endpoint_public_access_cidrs")
+	v, found, err = tfvars.EnvironmentValue(root, e.Name, "cluster_endpoint_public_access_cidrs")
 	if err != nil || !found {
 		return false, nil, 0, fmt.Errorf("%s: cluster_endpoint_public_access_cidrs: not set and no default (%v)", e.Name, err)
 	}
 	for _, c := range v.AsValueSlice() {
 		cidrs = append(cidrs, c.AsString())
 	}
-	f, _, _ := ParseFile(e.Tfvars)
+	f, _, _ := tfvars.ParseFile(e.Tfvars)
 	line = 1
 	if f != nil {
 		if a, ok := f.Body.Attributes["cluster_endpoint_public_access_cidrs"]; ok {
@@ -253,88 +252,32 @@ func endpointAccess(root string, e Environment) (public bool, cidrs []string, li
 // terraform/bootstrap: else the job gets no credentials), and no scheduled job
 // binds to an environment with required reviewers (it would wait for an
 // approval every run).
-func CheckWorkflowEnvironments(root string, reviewed []string) ([]Finding, error) {
+func CheckWorkflowEnvironments(root string, reviewed []string) ([]tfvars.Finding, error) {
 	jobs, err := WorkflowJobs(root)
 	if err != nil {
 		return nil, err
 	}
-	tfvars := filepath.Join(root, BootstrapDir, "terraform.tfvars")
-	trusted, err := BootstrapStrings(root, "deploy_environments")
+	bootstrapTfvars := filepath.Join(root, tfvars.BootstrapDir, "terraform.tfvars")
+	trusted, err := tfvars.BootstrapStrings(root, "deploy_environments")
 	if err != nil {
 		return nil, err
 	}
-	drift, err := BootstrapStrings(root, "drift_environment")
+	drift, err := tfvars.BootstrapStrings(root, "drift_environment")
 	if err != nil {
 		return nil, err
 	}
 	trusted = append(trusted, drift...)
-	var out []Finding
+	var out []tfvars.Finding
 	for _, j := range jobs {
-		file := filepath.Join(root, WorkflowsDir, j.File)
+		file := filepath.Join(root, tfvars.WorkflowsDir, j.File)
 		for _, e := range j.Environments {
 			if !slices.Contains(trusted, e) {
-				out = append(out, Finding{File: file, Line: 1, Check: "environments",
-					Msg: fmt.Sprintf("job %s runs in GitHub environment %q, which no role trusts: add it to deploy_environments in %s", j.Name, e, tfvars)})
+				out = append(out, tfvars.Finding{File: file, Line: 1, Check: "environments",
+					Msg: fmt.Sprintf("job %s runs in GitHub environment %q, which no role trusts: add it to deploy_environments in %s", j.Name, e, bootstrapTfvars)})
 			}
 			if j.Scheduled && slices.Contains(reviewed, e) {
-				out = append(out, Finding{File: file, Line: 1, Check: "environments",
+				out = append(out, tfvars.Finding{File: file, Line: 1, Check: "environments",
 					Msg: fmt.Sprintf("scheduled job %s runs in %q, which has required reviewers: it would wait for an approval every run", j.Name, e)})
-			}
-		}
-	}
-	return out, nil
-}
-
-// CheckRegionOnce: the region is written in the environments' terraform.tfvars
-// and the bootstrap's, all alike (the default state bucket orders-tfstate-<account>-<region>
-// is the bootstrap's), and nowhere else a deploy reads: not in a backend.hcl
-// (CheckBackendConfig) and not in a workflow.
-func CheckRegionOnce(root string) ([]Finding, error) {
-	var out []Finding
-	regionOf := func(path string) (string, int, error) {
-		f, fs, err := ParseFile(path)
-		if err != nil || f == nil {
-			return "", 0, fmt.Errorf("%s: %v %v", path, err, fs)
-		}
-		a, ok := f.Body.Attributes["region"]
-		if !ok {
-			return "", 1, nil
-		}
-		s, _ := literalString(a.Expr)
-		return s, a.SrcRange.Start.Line, nil
-	}
-	bootstrap := filepath.Join(root, BootstrapDir, "terraform.tfvars")
-	want, _, err := regionOf(bootstrap)
-	if err != nil {
-		return nil, err
-	}
-	envs, err := Environments(root)
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range envs {
-		got, line, err := regionOf(e.Tfvars)
-		if err != nil {
-			return nil, err
-		}
-		if got != want {
-			out = append(out, Finding{File: e.Tfvars, Line: line, Check: "region",
-				Msg: fmt.Sprintf("region %q differs from the bootstrap's %q (%s): the state bucket is the bootstrap's, in its region", got, want, bootstrap)})
-		}
-	}
-	files, err := filepath.Glob(filepath.Join(root, WorkflowsDir, "*.yml"))
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range files {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		for i, line := range strings.Split(string(src), "\n") {
-			if m := region.FindString(line); m != "" && !strings.HasPrefix(strings.TrimSpace(line), "#") {
-				out = append(out, Finding{File: f, Line: i + 1, Check: "region",
-					Msg: fmt.Sprintf("region %q written in a workflow: read it from environments/<env>/terraform.tfvars", m)})
 			}
 		}
 	}
@@ -345,7 +288,7 @@ func CheckRegionOnce(root string) ([]Finding, error) {
 // "data.aws_iam_role.operator", "local.admin_principal_arns" or
 // `aws_secretsmanager_secret.mongodb["app"]`: the block is the first of its type
 // with those labels that sets the attribute.
-func (m *Module) References(typ string, labels []string, attr string) ([]string, error) {
+func References(m *tfvars.Module, typ string, labels []string, attr string) ([]string, error) {
 	for _, b := range m.Blocks(typ) {
 		a, ok := b.Block.Body.Attributes[attr]
 		if !slices.Equal(b.Block.Labels, labels) || !ok {
@@ -373,43 +316,4 @@ func (m *Module) References(typ string, labels []string, attr string) ([]string,
 		return out, nil
 	}
 	return nil, fmt.Errorf("no %s %v with %s in %s", typ, labels, attr, m.Dir)
-}
-
-// BootstrapStrings is the value terraform/bootstrap gives a string or
-// list-of-strings variable: its terraform.tfvars assignment, else its default.
-func BootstrapStrings(root, name string) ([]string, error) {
-	tfvars := filepath.Join(root, BootstrapDir, "terraform.tfvars")
-	f, fs, err := ParseFile(tfvars)
-	if err != nil || f == nil {
-		return nil, fmt.Errorf("%s: %v %v", tfvars, err, fs)
-	}
-	var v cty.Value
-	if a, ok := f.Body.Attributes[name]; ok {
-		if v, _, err = literalValue(tfvars, name, a.Expr); err != nil {
-			return nil, err
-		}
-	} else {
-		m, fs, err := LoadModule(filepath.Join(root, BootstrapDir))
-		if err != nil || len(fs) > 0 {
-			return nil, fmt.Errorf("%s: %v %v", BootstrapDir, err, fs)
-		}
-		for _, b := range m.Blocks("variable") {
-			if a, ok := b.Block.Body.Attributes["default"]; ok && b.Block.Labels[0] == name {
-				if v, _, err = literalValue(b.File.Path, name, a.Expr); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
-	switch {
-	case v == cty.NilVal || v.IsNull():
-		return nil, fmt.Errorf("terraform/bootstrap: %s is neither set in %s nor defaulted", name, tfvars)
-	case v.Type() == cty.String:
-		return []string{v.AsString()}, nil
-	}
-	var out []string
-	for _, x := range v.AsValueSlice() {
-		out = append(out, x.AsString())
-	}
-	return out, nil
 }

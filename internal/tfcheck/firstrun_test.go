@@ -7,6 +7,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // The first-run rules, on fixtures that break each one and on the repository.
@@ -151,7 +153,7 @@ func TestCheckWorkflowEnvironments(t *testing.T) {
 }
 
 func TestCheckRegionOnce(t *testing.T) {
-	fs, err := CheckRegionOnce(firstRunFixture(t, map[string]string{
+	fs, err := tfvars.CheckRegionOnce(firstRunFixture(t, map[string]string{
 		"environments/prod/terraform.tfvars": "\nregion = \"eu-west-1\"\n",
 		".github/workflows/deploy.yml":       fixtureDeploy + "# a comment may name eu-central-1\n        env:\n          AWS_REGION: eu-central-1\n",
 	}))
@@ -167,11 +169,11 @@ func TestCheckRegionOnce(t *testing.T) {
 // The repository as shipped: every first-run rule holds.
 func TestRepoFirstRunRules(t *testing.T) {
 	root := repoRoot(t)
-	for name, check := range map[string]func(string) ([]Finding, error){
+	for name, check := range map[string]func(string) ([]tfvars.Finding, error){
 		"api reachable": CheckAPIReachable,
-		"region once":   CheckRegionOnce,
+		"region once":   tfvars.CheckRegionOnce,
 		// prod has required reviewers (docs/deployment.md, "GitHub settings").
-		"environments": func(r string) ([]Finding, error) { return CheckWorkflowEnvironments(r, []string{"prod"}) },
+		"environments": func(r string) ([]tfvars.Finding, error) { return CheckWorkflowEnvironments(r, []string{"prod"}) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			fs, err := check(root)
@@ -189,8 +191,8 @@ func TestRepoFirstRunRules(t *testing.T) {
 // bootstrap creates; the creator gets no implicit entry (it changes between runs).
 func TestRepoClusterAccessForPeople(t *testing.T) {
 	root := repoRoot(t)
-	platform := loadRepoModule(t, root, PlatformDir)
-	refs, err := platform.References("module", []string{"eks"}, "access_entries")
+	platform := loadRepoModule(t, root, tfvars.PlatformDir)
+	refs, err := References(platform, "module", []string{"eks"}, "access_entries")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +201,7 @@ func TestRepoClusterAccessForPeople(t *testing.T) {
 			t.Errorf("module eks access_entries does not use %s (it uses %v)", want, refs)
 		}
 	}
-	refs, err = platform.References("locals", nil, "admin_principal_arns")
+	refs, err = References(platform, "locals", nil, "admin_principal_arns")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,13 +212,13 @@ func TestRepoClusterAccessForPeople(t *testing.T) {
 	}
 
 	// Bootstrap names = platform defaults (project "orders").
-	bootstrap := loadRepoModule(t, root, BootstrapDir)
+	bootstrap := loadRepoModule(t, root, tfvars.BootstrapDir)
 	for _, c := range []struct{ variable, resourceType, resource, attr, want string }{
 		{"operator_role_name", "aws_iam_role", "operator", "name", "orders-operator"},
 		{"developer_role_name", "aws_iam_role", "developer", "name", "orders-developer"},
 		{"admin_principals_parameter", "aws_ssm_parameter", "cluster_admin_principals", "name", "/orders/cluster-admin-principal-arns"},
 	} {
-		v, found, err := EnvironmentValue(root, "dev", c.variable)
+		v, found, err := tfvars.EnvironmentValue(root, "dev", c.variable)
 		if err != nil || !found || v.Type() != cty.String || v.AsString() != c.want {
 			t.Errorf("platform variable %s = %v (found %v, %v), want %q", c.variable, v, found, err, c.want)
 		}
@@ -227,7 +229,7 @@ func TestRepoClusterAccessForPeople(t *testing.T) {
 }
 
 // bootstrapName renders a resource's name attribute with project = "orders".
-func bootstrapName(t *testing.T, m *Module, typ, name, attr string) string {
+func bootstrapName(t *testing.T, m *tfvars.Module, typ, name, attr string) string {
 	t.Helper()
 	for _, b := range m.Blocks("resource") {
 		if !slices.Equal(b.Block.Labels, []string{typ, name}) {
@@ -251,7 +253,7 @@ func bootstrapName(t *testing.T, m *Module, typ, name, attr string) string {
 // The developer role reads the application user's secret, and that one only.
 func TestRepoDeveloperReadsTheAppPasswordOnly(t *testing.T) {
 	root := repoRoot(t)
-	platform := loadRepoModule(t, root, PlatformDir)
+	platform := loadRepoModule(t, root, tfvars.PlatformDir)
 	for _, c := range []struct {
 		typ    string
 		labels []string
@@ -260,7 +262,7 @@ func TestRepoDeveloperReadsTheAppPasswordOnly(t *testing.T) {
 		{"resource", []string{"aws_secretsmanager_secret_policy", "app"}, "secret_arn"},
 		{"resource", []string{"aws_kms_grant", "developer_app_secret"}, "grantee_principal"},
 	} {
-		refs, err := platform.References(c.typ, c.labels, c.attr)
+		refs, err := References(platform, c.typ, c.labels, c.attr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,11 +270,11 @@ func TestRepoDeveloperReadsTheAppPasswordOnly(t *testing.T) {
 			t.Errorf("%v %s refers to nothing", c.labels, c.attr)
 		}
 	}
-	refs, _ := platform.References("resource", []string{"aws_secretsmanager_secret_policy", "app"}, "secret_arn")
+	refs, _ := References(platform, "resource", []string{"aws_secretsmanager_secret_policy", "app"}, "secret_arn")
 	if !slices.Equal(refs, []string{`aws_secretsmanager_secret.mongodb["app"].arn`}) {
 		t.Errorf("the developer's secret policy is on %v, want only the app secret", refs)
 	}
-	refs, _ = platform.References("resource", []string{"aws_kms_grant", "developer_app_secret"}, "grantee_principal")
+	refs, _ = References(platform, "resource", []string{"aws_kms_grant", "developer_app_secret"}, "grantee_principal")
 	if !slices.Equal(refs, []string{"data.aws_iam_role.developer.arn"}) {
 		t.Errorf("the KMS grant goes to %v, want the developer role", refs)
 	}

@@ -12,18 +12,20 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // CheckFormatGo reports files that hclwrite.Format (the formatter inside
 // terraform fmt) would change, with the first line that differs. It is the
 // fallback where the terraform binary is not installed; terraform fmt also
 // normalises a few Terraform-specific forms hclwrite leaves alone.
-func CheckFormatGo(paths []string) []Finding {
-	var out []Finding
+func CheckFormatGo(paths []string) []tfvars.Finding {
+	var out []tfvars.Finding
 	for _, p := range paths {
 		src, err := os.ReadFile(p)
 		if err != nil {
-			out = append(out, Finding{File: p, Line: 1, Check: "fmt", Msg: err.Error()})
+			out = append(out, tfvars.Finding{File: p, Line: 1, Check: "fmt", Msg: err.Error()})
 			continue
 		}
 		formatted := hclwrite.Format(src)
@@ -31,7 +33,7 @@ func CheckFormatGo(paths []string) []Finding {
 			continue
 		}
 		line, want, got := firstDiff(src, formatted)
-		out = append(out, Finding{File: p, Line: line, Check: "fmt",
+		out = append(out, tfvars.Finding{File: p, Line: line, Check: "fmt",
 			Msg: fmt.Sprintf("not formatted (run terraform fmt): have %q, want %q", got, want)})
 	}
 	return out
@@ -59,8 +61,8 @@ var hunkHeader = regexp.MustCompile(`(?m)^@@ -(\d+)`)
 
 // CheckFormatTerraform runs `terraform fmt -check -recursive -diff` on dirs and
 // reports each file it would change, at the first changed line of its diff.
-func CheckFormatTerraform(terraform string, dirs ...string) ([]Finding, error) {
-	var out []Finding
+func CheckFormatTerraform(terraform string, dirs ...string) ([]tfvars.Finding, error) {
+	var out []tfvars.Finding
 	for _, dir := range dirs {
 		cmd := exec.Command(terraform, "fmt", "-check", "-recursive", "-diff", "-no-color", ".")
 		cmd.Dir = dir // paths in the diff are then relative to dir
@@ -87,14 +89,14 @@ func CheckFormatTerraform(terraform string, dirs ...string) ([]Finding, error) {
 
 // parseFmtDiff turns terraform fmt -diff output into findings: one per file,
 // at its first changed line, with the diff as the message.
-func parseFmtDiff(s string) []Finding {
-	var out []Finding
-	var cur *Finding
+func parseFmtDiff(s string) []tfvars.Finding {
+	var out []tfvars.Finding
+	var cur *tfvars.Finding
 	oldLine, located := 0, false
 	for _, l := range strings.Split(s, "\n") {
 		switch {
 		case strings.HasPrefix(l, "--- old/"):
-			out = append(out, Finding{File: strings.TrimPrefix(l, "--- old/"), Line: 1, Check: "fmt", Msg: "not formatted (run terraform fmt):"})
+			out = append(out, tfvars.Finding{File: strings.TrimPrefix(l, "--- old/"), Line: 1, Check: "fmt", Msg: "not formatted (run terraform fmt):"})
 			cur, located = &out[len(out)-1], false
 		case cur == nil || strings.HasPrefix(l, "+++ "):
 		case strings.HasPrefix(l, "@@"):
@@ -115,7 +117,7 @@ func parseFmtDiff(s string) []Finding {
 	if len(out) == 0 && strings.TrimSpace(s) != "" {
 		for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
 			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "diff ") {
-				out = append(out, Finding{File: l, Line: 1, Check: "fmt", Msg: "not formatted (run terraform fmt)"})
+				out = append(out, tfvars.Finding{File: l, Line: 1, Check: "fmt", Msg: "not formatted (run terraform fmt)"})
 			}
 		}
 	}

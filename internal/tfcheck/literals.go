@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 var (
@@ -19,8 +21,6 @@ var (
 	// secretAccessKey: a 40-character secret next to a key-like name.
 	secretAccessKey = regexp.MustCompile(`(?i)(secret_access_key|secret_key|aws_secret)[^\n]{0,20}["'][A-Za-z0-9/+=]{40}["']`)
 	privateKey      = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)
-	// region: AWS region names. They belong in tfvars and backend.hcl.
-	region = regexp.MustCompile(`\b(us|eu|ap|sa|ca|me|af|il|mx|cn)-(gov-|iso-|isob-)?(north|south|east|west|central|northeast|southeast|northwest|southwest)-[0-9]\b`)
 	// secretName: attribute or variable names that hold credentials.
 	secretName = regexp.MustCompile(`(?i)(password|passwd|passphrase|secret_string|secret_key|access_key|private_key|token|api_key)`)
 )
@@ -32,16 +32,16 @@ var (
 // expressions (regions are inputs: environments/<env>/terraform.tfvars and
 // backend.hcl). Descriptions, error messages and comments may mention a region
 // as an example.
-func CheckLiterals(paths []string) []Finding {
-	var out []Finding
+func CheckLiterals(paths []string) []tfvars.Finding {
+	var out []tfvars.Finding
 	for _, p := range paths {
 		src, err := os.ReadFile(p)
 		if err != nil {
-			out = append(out, Finding{File: p, Line: 1, Check: "literals", Msg: err.Error()})
+			out = append(out, tfvars.Finding{File: p, Line: 1, Check: "literals", Msg: err.Error()})
 			continue
 		}
 		out = append(out, rawLiterals(p, src)...)
-		f, fs, err := ParseFile(p)
+		f, fs, err := tfvars.ParseFile(p)
 		if err != nil || f == nil {
 			out = append(out, fs...)
 			continue
@@ -54,10 +54,10 @@ func CheckLiterals(paths []string) []Finding {
 	return out
 }
 
-func rawLiterals(path string, src []byte) []Finding {
-	var out []Finding
+func rawLiterals(path string, src []byte) []tfvars.Finding {
+	var out []tfvars.Finding
 	report := func(offset int, msg string) {
-		out = append(out, Finding{File: path, Line: 1 + bytes.Count(src[:offset], []byte("\n")), Check: "literals", Msg: msg})
+		out = append(out, tfvars.Finding{File: path, Line: 1 + bytes.Count(src[:offset], []byte("\n")), Check: "literals", Msg: msg})
 	}
 	for _, m := range accountID.FindAllSubmatchIndex(src, -1) {
 		report(m[4], fmt.Sprintf("looks like an AWS account id (%s): use data.aws_caller_identity", src[m[4]:m[5]]))
@@ -84,8 +84,8 @@ func walkAttributes(body *hclsyntax.Body, parents []*hclsyntax.Block, fn func(*h
 	}
 }
 
-func attributeLiterals(f *File, a *hclsyntax.Attribute, parents []*hclsyntax.Block, isTF bool) []Finding {
-	var out []Finding
+func attributeLiterals(f *tfvars.File, a *hclsyntax.Attribute, parents []*hclsyntax.Block, isTF bool) []tfvars.Finding {
+	var out []tfvars.Finding
 	line := a.SrcRange.Start.Line
 
 	// Password-like attribute (or variable default) with a literal value.
@@ -94,8 +94,8 @@ func attributeLiterals(f *File, a *hclsyntax.Attribute, parents []*hclsyntax.Blo
 		name = parents[0].Labels[0]
 	}
 	if secretName.MatchString(name) {
-		if s, ok := literalString(a.Expr); ok && s != "" {
-			out = append(out, Finding{File: f.Path, Line: line, Check: "literals",
+		if s, ok := tfvars.LiteralString(a.Expr); ok && s != "" {
+			out = append(out, tfvars.Finding{File: f.Path, Line: line, Check: "literals",
 				Msg: fmt.Sprintf("%q is set to a literal string: generate it (ephemeral random_password) or read it from Secrets Manager", name)})
 		}
 	}
@@ -105,9 +105,9 @@ func attributeLiterals(f *File, a *hclsyntax.Attribute, parents []*hclsyntax.Blo
 	}
 	rng := a.Expr.Range()
 	expr := f.Src[rng.Start.Byte:rng.End.Byte]
-	for _, m := range region.FindAllIndex(expr, -1) {
+	for _, m := range tfvars.RegionName.FindAllIndex(expr, -1) {
 		l := rng.Start.Line + bytes.Count(expr[:m[0]], []byte("\n"))
-		out = append(out, Finding{File: f.Path, Line: l, Check: "literals",
+		out = append(out, tfvars.Finding{File: f.Path, Line: l, Check: "literals",
 			Msg: fmt.Sprintf("AWS region %q written in code: take it from var.region (set in environments/<env>/terraform.tfvars)", strings.TrimSpace(string(expr[m[0]:m[1]])))})
 	}
 	return out

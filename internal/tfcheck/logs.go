@@ -3,6 +3,8 @@ package tfcheck
 import (
 	"fmt"
 	"strings"
+
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // logGroupModules: registry modules that create CloudWatch log groups, with the
@@ -33,10 +35,10 @@ var logGroupModules = map[string]struct {
 // registry modules that create log groups (EKS control plane, VPC flow logs)
 // must be given both inputs. A module whose log group is switched off with a
 // literal false needs neither (the vpc module's flow logs are off by default).
-func CheckLogGroups(m *Module) []Finding {
-	var out []Finding
+func CheckLogGroups(m *tfvars.Module) []tfvars.Finding {
+	var out []tfvars.Finding
 	add := func(file string, line int, format string, args ...any) {
-		out = append(out, Finding{File: file, Line: line, Check: "log-groups", Msg: fmt.Sprintf(format, args...)})
+		out = append(out, tfvars.Finding{File: file, Line: line, Check: "log-groups", Msg: fmt.Sprintf(format, args...)})
 	}
 	for _, b := range m.Blocks("resource") {
 		if len(b.Block.Labels) != 2 || b.Block.Labels[0] != "aws_cloudwatch_log_group" {
@@ -54,7 +56,7 @@ func CheckLogGroups(m *Module) []Finding {
 		if !ok {
 			continue
 		}
-		src, _ := literalString(srcAttr.Expr)
+		src, _ := tfvars.LiteralString(srcAttr.Expr)
 		rule, ok := logGroupModules[src]
 		if !ok {
 			continue
@@ -68,7 +70,7 @@ func CheckLogGroups(m *Module) []Finding {
 		}
 		for _, in := range rule.offIfFalse {
 			if a, set := attrs[in]; set {
-				if v, lit := literalBool(a.Expr); lit && !v {
+				if v, lit := tfvars.LiteralBool(a.Expr); lit && !v {
 					switchedOff = true
 				}
 			}

@@ -1,6 +1,10 @@
 package tfcheck
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/orders-platform/orders/internal/tfvars"
+)
 
 func TestCheckLogGroups(t *testing.T) {
 	dir := writeFixture(t, map[string]string{"logs.tf": `resource "aws_cloudwatch_log_group" "ok" {
@@ -66,7 +70,7 @@ module "other" {
   version = "3.2.0"
 }
 `})
-	m, _, err := LoadModule(dir)
+	m, _, err := tfvars.LoadModule(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +86,7 @@ module "other" {
 // forever or goes without the environment's logs key.
 func TestRepoLogGroupsHaveRetentionAndKey(t *testing.T) {
 	root := repoRoot(t)
-	for _, dir := range []string{BootstrapDir, PlatformDir} {
+	for _, dir := range []string{tfvars.BootstrapDir, tfvars.PlatformDir} {
 		t.Run(dir, func(t *testing.T) {
 			requireNoFindings(t, root, CheckLogGroups(loadRepoModule(t, root, dir)))
 		})

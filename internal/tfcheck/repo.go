@@ -7,17 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // ModulePath is the Go module of this repository; FindRoot looks for it.
 const ModulePath = "github.com/orders-platform/orders"
-
-// Layout of the repository, relative to its root.
-const (
-	BootstrapDir    = "terraform/bootstrap"
-	PlatformDir     = "terraform/platform"
-	EnvironmentsDir = "environments"
-)
 
 // FindRoot walks up from dir to the directory whose go.mod declares ModulePath.
 func FindRoot(dir string) (string, error) {
@@ -36,38 +31,6 @@ func FindRoot(dir string) (string, error) {
 		}
 		dir = parent
 	}
-}
-
-// Environment is one folder under environments/ that deploys to AWS: it has a
-// terraform.tfvars for terraform/platform and a backend.hcl for its state.
-// Folders without terraform.tfvars (local) are not Terraform environments.
-type Environment struct {
-	Name    string
-	Dir     string
-	Tfvars  string
-	Backend string
-}
-
-// Environments lists the Terraform environments of the repository at root.
-func Environments(root string) ([]Environment, error) {
-	entries, err := os.ReadDir(filepath.Join(root, EnvironmentsDir))
-	if err != nil {
-		return nil, err
-	}
-	var out []Environment
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(root, EnvironmentsDir, e.Name())
-		tfvars := filepath.Join(dir, "terraform.tfvars")
-		if _, err := os.Stat(tfvars); err != nil {
-			continue
-		}
-		out = append(out, Environment{Name: e.Name(), Dir: dir, Tfvars: tfvars, Backend: filepath.Join(dir, "backend.hcl")})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
 }
 
 // TerraformFiles lists every Terraform-language file the checks cover: *.tf,
@@ -93,7 +56,7 @@ func TerraformFiles(root string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	envs, err := Environments(root)
+	envs, err := tfvars.Environments(root)
 	if err != nil {
 		return nil, err
 	}

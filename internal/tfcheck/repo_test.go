@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/orders-platform/orders/internal/tfoutputs"
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // These tests run the checks on the repository's own configuration and fail
@@ -21,9 +22,9 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-func loadRepoModule(t *testing.T, root, dir string) *Module {
+func loadRepoModule(t *testing.T, root, dir string) *tfvars.Module {
 	t.Helper()
-	m, fs, err := LoadModule(filepath.Join(root, dir))
+	m, fs, err := tfvars.LoadModule(filepath.Join(root, dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,16 +32,16 @@ func loadRepoModule(t *testing.T, root, dir string) *Module {
 	return m
 }
 
-func requireNoFindings(t *testing.T, root string, fs []Finding) {
+func requireNoFindings(t *testing.T, root string, fs []tfvars.Finding) {
 	t.Helper()
-	for _, f := range Relative(root, fs) {
+	for _, f := range tfvars.Relative(root, fs) {
 		t.Error(f.String())
 	}
 }
 
 func TestRepoModulesAndProvidersPinned(t *testing.T) {
 	root := repoRoot(t)
-	for _, dir := range []string{BootstrapDir, PlatformDir} {
+	for _, dir := range []string{tfvars.BootstrapDir, tfvars.PlatformDir} {
 		t.Run(dir, func(t *testing.T) {
 			requireNoFindings(t, root, CheckPinned(loadRepoModule(t, root, dir)))
 		})
@@ -49,7 +50,7 @@ func TestRepoModulesAndProvidersPinned(t *testing.T) {
 
 func TestRepoVariablesTypedAndDescribed(t *testing.T) {
 	root := repoRoot(t)
-	for _, dir := range []string{BootstrapDir, PlatformDir} {
+	for _, dir := range []string{tfvars.BootstrapDir, tfvars.PlatformDir} {
 		t.Run(dir, func(t *testing.T) {
 			requireNoFindings(t, root, CheckVariables(loadRepoModule(t, root, dir)))
 		})
@@ -58,8 +59,8 @@ func TestRepoVariablesTypedAndDescribed(t *testing.T) {
 
 func TestRepoEnvironmentsMatchPlatformVariables(t *testing.T) {
 	root := repoRoot(t)
-	platform := loadRepoModule(t, root, PlatformDir)
-	envs, err := Environments(root)
+	platform := loadRepoModule(t, root, tfvars.PlatformDir)
+	envs, err := tfvars.Environments(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestRepoEnvironmentsMatchPlatformVariables(t *testing.T) {
 		names[e.Name] = true
 		t.Run(e.Name, func(t *testing.T) {
 			requireNoFindings(t, root, CheckTfvars(platform, e.Tfvars, e.Name))
-			requireNoFindings(t, root, CheckBackendConfig(e.Backend, e.Name))
+			requireNoFindings(t, root, tfvars.CheckBackendConfig(e.Backend, e.Name))
 		})
 	}
 	for _, want := range []string{"dev", "prod"} {
@@ -80,14 +81,14 @@ func TestRepoEnvironmentsMatchPlatformVariables(t *testing.T) {
 
 func TestRepoBootstrapTfvars(t *testing.T) {
 	root := repoRoot(t)
-	bootstrap := loadRepoModule(t, root, BootstrapDir)
-	requireNoFindings(t, root, CheckTfvars(bootstrap, filepath.Join(root, BootstrapDir, "terraform.tfvars"), ""))
-	requireNoFindings(t, root, CheckBackendConfig(filepath.Join(root, BootstrapDir, "backend.hcl"), "bootstrap"))
+	bootstrap := loadRepoModule(t, root, tfvars.BootstrapDir)
+	requireNoFindings(t, root, CheckTfvars(bootstrap, filepath.Join(root, tfvars.BootstrapDir, "terraform.tfvars"), ""))
+	requireNoFindings(t, root, tfvars.CheckBackendConfig(filepath.Join(root, tfvars.BootstrapDir, "backend.hcl"), "bootstrap"))
 }
 
 func TestRepoPipelineOutputsExist(t *testing.T) {
 	root := repoRoot(t)
-	requireNoFindings(t, root, CheckOutputs(loadRepoModule(t, root, PlatformDir), tfoutputs.Names()))
+	requireNoFindings(t, root, CheckOutputs(loadRepoModule(t, root, tfvars.PlatformDir), tfoutputs.Names()))
 }
 
 func TestRepoNoCredentialsAccountIDsOrRegionsInCode(t *testing.T) {
@@ -105,7 +106,7 @@ func TestRepoFormatted(t *testing.T) {
 	root := repoRoot(t)
 	if tf, err := exec.LookPath("terraform"); err == nil {
 		t.Logf("using %s fmt", tf)
-		fs, err := CheckFormatTerraform(tf, filepath.Join(root, "terraform"), filepath.Join(root, EnvironmentsDir))
+		fs, err := CheckFormatTerraform(tf, filepath.Join(root, "terraform"), filepath.Join(root, tfvars.EnvironmentsDir))
 		if err != nil {
 			t.Fatal(err)
 		}

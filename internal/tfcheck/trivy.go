@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // Trivy pins the misconfiguration scanner: the tools cache holds
@@ -45,12 +47,12 @@ type trivyReport struct {
 
 // ParseTrivyReport returns one finding per failed check in a Trivy JSON
 // report; paths are joined to base (the scanned directory).
-func ParseTrivyReport(data []byte, base string) ([]Finding, error) {
+func ParseTrivyReport(data []byte, base string) ([]tfvars.Finding, error) {
 	var r trivyReport
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("trivy report: %w", err)
 	}
-	var out []Finding
+	var out []tfvars.Finding
 	for _, res := range r.Results {
 		for _, m := range res.Misconfigurations {
 			if m.Status != "FAIL" {
@@ -74,7 +76,7 @@ func ParseTrivyReport(data []byte, base string) ([]Finding, error) {
 			if line == 0 {
 				line = 1
 			}
-			out = append(out, Finding{File: filepath.Join(base, res.Target), Line: line, Check: "trivy", Msg: msg})
+			out = append(out, tfvars.Finding{File: filepath.Join(base, res.Target), Line: line, Check: "trivy", Msg: msg})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -108,7 +110,7 @@ type TrivyOptions struct {
 
 // RunTrivy runs `trivy config` on dir with the embedded checks (no check or
 // database download) and returns the failed checks.
-func RunTrivy(ctx context.Context, trivy, dir string, opt TrivyOptions) ([]Finding, error) {
+func RunTrivy(ctx context.Context, trivy, dir string, opt TrivyOptions) ([]tfvars.Finding, error) {
 	if opt.Severities == "" {
 		opt.Severities = "HIGH,CRITICAL"
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/orders-platform/orders/internal/testtools"
+	"github.com/orders-platform/orders/internal/tfvars"
 )
 
 // A report as trivy config --format json prints it (trimmed): one failure in
@@ -70,7 +71,7 @@ func TestParseTrivyReport(t *testing.T) {
 	if len(fs) != 2 {
 		t.Fatalf("want 2 failed checks, got %d: %v", len(fs), fs)
 	}
-	byID := map[string]Finding{}
+	byID := map[string]tfvars.Finding{}
 	for _, f := range fs {
 		byID[strings.Fields(f.Msg)[0]] = f
 	}
@@ -92,7 +93,7 @@ func trivyPath(t *testing.T) string {
 	return testtools.Path(t, "trivy", TrivyVersion, "trivy")
 }
 
-func runTrivy(t *testing.T, trivy, dir, scanners string, tfvars ...string) []Finding {
+func runTrivy(t *testing.T, trivy, dir, scanners string, tfvars ...string) []tfvars.Finding {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -116,16 +117,16 @@ func TestTrivyTerraform(t *testing.T) {
 	trivy := trivyPath(t)
 	root := repoRoot(t)
 	t.Run("bootstrap", func(t *testing.T) {
-		dir := filepath.Join(root, BootstrapDir)
+		dir := filepath.Join(root, tfvars.BootstrapDir)
 		requireNoFindings(t, root, runTrivy(t, trivy, dir, "terraform", filepath.Join(dir, "terraform.tfvars")))
 	})
-	envs, err := Environments(root)
+	envs, err := tfvars.Environments(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range envs {
 		t.Run("platform/"+e.Name, func(t *testing.T) {
-			requireNoFindings(t, root, runTrivy(t, trivy, filepath.Join(root, PlatformDir), "terraform", e.Tfvars))
+			requireNoFindings(t, root, runTrivy(t, trivy, filepath.Join(root, tfvars.PlatformDir), "terraform", e.Tfvars))
 		})
 	}
 }
@@ -172,7 +173,7 @@ resource "aws_security_group_rule" "egress" {
 `,
 	})
 	fs := runTrivy(t, trivy, dir, "terraform")
-	ids := map[string]Finding{}
+	ids := map[string]tfvars.Finding{}
 	for _, f := range fs {
 		ids[strings.Fields(f.Msg)[0]] = f
 	}

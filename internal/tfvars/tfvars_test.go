@@ -1,4 +1,4 @@
-package tfcheck
+package tfvars
 
 import (
 	"os"
@@ -72,5 +72,20 @@ variable "name" {
 	}
 	if _, _, err := EnvironmentValue(root, "prod", "name"); err == nil || !strings.Contains(err.Error(), "terraform.tfvars: name is not a literal value") {
 		t.Errorf("non-literal tfvars value: err = %v", err)
+	}
+}
+
+// A syntax error is a finding with its file and line, not an error.
+func TestSyntaxErrorIsAFinding(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte("resource \"x\" \"y\" {\n  a = \n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, fs, err := LoadModule(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) == 0 || filepath.Base(fs[0].File) != "main.tf" || fs[0].Line == 0 {
+		t.Fatalf("want a syntax finding in main.tf, got %v", fs)
 	}
 }
