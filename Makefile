@@ -7,8 +7,8 @@ SHELL := bash
 
 export ORDERS_TOOLS_DIR ?= $(HOME)/.cache/orders-platform/tools
 # Node 24 LTS: the machine's when it has it, else installed once into the tools cache.
-NODE_PATH_DIR = $(shell scripts/tools/install-node.sh)
-WITH_NODE = PATH="$(or $(NODE_PATH_DIR),$(error Node 24 is not available: see scripts/tools/install-node.sh)):$$PATH"
+NODE_PATH_DIR = $(shell scripts/install-node.sh)
+WITH_NODE = PATH="$(or $(NODE_PATH_DIR),$(error Node 24 is not available: see scripts/install-node.sh)):$$PATH"
 
 .PHONY: help
 help: ## list the commands
@@ -16,12 +16,12 @@ help: ## list the commands
 
 .PHONY: tools
 tools: bin/devdb ## install or build what the tests need (cached outside the repo by version)
-	@scripts/tools/install-node.sh >/dev/null
-	scripts/tools/install-kube.sh
-	scripts/tools/install-kwok.sh
-	scripts/tools/install-trivy.sh
-	scripts/tools/install-promtool.sh
-	scripts/tools/install-shellcheck.sh
+	@scripts/install-node.sh >/dev/null
+	test/tools/install-kube.sh
+	test/tools/install-kwok.sh
+	test/tools/install-trivy.sh
+	test/tools/install-promtool.sh
+	test/tools/install-shellcheck.sh
 
 GO_SOURCES = go.mod go.sum $(shell find cmd internal -name '*.go' -not -name '*_test.go')
 bin/%: $(GO_SOURCES)

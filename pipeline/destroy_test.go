@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/orders-platform/orders/internal/awsstub"
+	"github.com/orders-platform/orders/test/awsstub"
 )
 
 // What destroy keeps: the environment's DLM snapshots, found by the tags the

@@ -41,12 +41,12 @@ func (p *Pipeline) Test(ctx context.Context) (string, error) {
 	return lastLines(services, 15) + "\n" + lastLines(goTests, 40) + "\n", nil
 }
 
-// toolsDir is the tools cache in the make container (internal/testtools' default).
+// toolsDir is the tools cache in the make container (test/toolcache's default).
 const toolsDir = "/root/.cache/orders-platform/tools"
 
 // makeContainer runs the Makefile: Go, npm and shellcheck (Node 24 comes from the
 // tools cache), terraform. The heavy test tools come from their upstream images
-// (TestToolImages), put where scripts/tools and internal/testtools look for
+// (TestToolImages), put where test/tools and test/toolcache look for
 // them, so `make tools` finds them instead of building them from source.
 func (p *Pipeline) makeContainer() *dagger.Container {
 	tf := p.dag.Container().From(TerraformImage).File("/bin/terraform")
@@ -64,7 +64,7 @@ func (p *Pipeline) makeContainer() *dagger.Container {
 	return c.WithExec([]string{"sh", "-c", strings.Join(install, " && ")})
 }
 
-// ToolCachePath is where internal/testtools finds a tool's binary:
+// ToolCachePath is where test/toolcache finds a tool's binary:
 // <dir>/<tool>-<version>/<binary name>.
 func ToolCachePath(dir string, t ToolImage) string {
 	return path.Join(dir, t.Tool+"-"+t.Version, path.Base(t.Binary))
@@ -83,7 +83,7 @@ func (p *Pipeline) Check(ctx context.Context) (string, error) {
 
 	p.progress("helm lint and render, actionlint")
 	out, err := stdout(ctx, "chart and workflow checks", p.goContainer().
-		WithExec([]string{"go", "test", "-count=1", "./internal/chartcheck", "./internal/workflowcheck", "./internal/charts"}))
+		WithExec([]string{"go", "test", "-count=1", "./test/chartrules", "./test/workflowrules", "./internal/charts"}))
 	if err != nil {
 		return "", err
 	}

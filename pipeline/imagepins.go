@@ -31,8 +31,8 @@ const (
 )
 
 // The tools of `dagger call test`, taken from their upstream release images so
-// a cold runner does not build them from source (scripts/tools builds them where
-// there is no container engine). Each version equals the one scripts/tools pins
+// a cold runner does not build them from source (test/tools builds them where
+// there is no container engine). Each version equals the one test/tools pins
 // (pipeline/toolimages_test.go checks it); every binary is statically linked, so
 // it runs in GoImage.
 var TestToolImages = []ToolImage{
@@ -67,7 +67,7 @@ const TrivyImage = "aquasec/trivy:0.74.0"
 // ToolImage is one test tool's binary in its upstream image.
 type ToolImage struct {
 	// Tool and Version name the tools cache directory, <tool>-<version>
-	// (internal/testtools).
+	// (test/toolcache).
 	Tool, Version string
 	// Image is the upstream image, Binary the tool's path inside it.
 	Image, Binary string

@@ -195,7 +195,7 @@ func TestBackupDockerfile(t *testing.T) {
 		}
 	}
 	// The toolchain is at least go.mod's go line (a minimum: the Dagger engine
-	// caps that line, internal/enginerules), of the same minor.
+	// caps that line, test/enginerules), of the same minor.
 	gomod, err := os.ReadFile("../go.mod")
 	if err != nil {
 		t.Fatal(err)

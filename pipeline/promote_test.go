@@ -17,12 +17,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/orders-platform/orders/internal/awsstub"
+	"github.com/orders-platform/orders/test/awsstub"
 )
 
 // fakeECR is a registry behind the real ECR client: every call is built,
 // serialized and signed by the SDK and answered at its deserialize step
-// (internal/awsstub) with the JSON the ECR API (awsJson1_1) sends, errors as
+// (test/awsstub) with the JSON the ECR API (awsJson1_1) sends, errors as
 // {"__type": …}; layers are served over HTTP at the URLs GetDownloadUrlForLayer
 // hands out, as ECR presigns them.
 type fakeECR struct {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orders-platform/orders/internal/testtools"
+	"github.com/orders-platform/orders/test/toolcache"
 )
 
 func TestSBOMFileName(t *testing.T) {
@@ -80,7 +80,7 @@ func TestParseSBOM(t *testing.T) {
 // AsTarball writes) unpacked by UnpackImage give a CycloneDX SBOM that ParseSBOM accepts and that lists
 // the image's OS and Node packages. No vulnerability database is needed.
 func TestSBOMArgsWithTrivy(t *testing.T) {
-	trivy := testtools.Path(t, "trivy", "v0.74.0", "trivy")
+	trivy := toolcache.Path(t, "trivy", "v0.74.0", "trivy")
 	dir := t.TempDir()
 	tarball := filepath.Join(dir, "image.tar")
 	writeOCIImage(t, tarball, map[string]string{

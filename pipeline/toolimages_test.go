@@ -7,37 +7,37 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orders-platform/orders/internal/alerting"
-	"github.com/orders-platform/orders/internal/kubetest"
-	"github.com/orders-platform/orders/internal/tfcheck"
+	"github.com/orders-platform/orders/test/alertrules"
+	"github.com/orders-platform/orders/test/kubeapi"
+	"github.com/orders-platform/orders/test/terraformrules"
 )
 
 // In containers the test tools come from upstream images; those binaries must
-// land exactly where the Go tests look them up (internal/testtools:
-// <dir>/<tool>-<version>/<bin>) at the versions the tests and scripts/tools pin,
+// land exactly where the Go tests look them up (test/toolcache:
+// <dir>/<tool>-<version>/<bin>) at the versions the tests and test/tools pin,
 // or `make tools` would build them again (or the tests fail).
 func TestToolImagesAreWhereTheTestsLook(t *testing.T) {
 	pinned := func(script, variable string) string {
 		t.Helper()
-		data, err := os.ReadFile(filepath.Join("..", "scripts", "tools", script))
+		data, err := os.ReadFile(filepath.Join("..", "test", "tools", script))
 		if err != nil {
 			t.Fatal(err)
 		}
 		m := regexp.MustCompile(`(?m)^` + variable + `="?(?:\$\{` + variable + `:-)?(v[0-9.]+)`).FindSubmatch(data)
 		if m == nil {
-			t.Fatalf("scripts/tools/%s pins no %s", script, variable)
+			t.Fatalf("test/tools/%s pins no %s", script, variable)
 		}
 		return string(m[1])
 	}
-	// What the tests ask internal/testtools for: tool, version, binary.
+	// What the tests ask test/toolcache for: tool, version, binary.
 	want := map[string][3]string{
-		"kube-apiserver":          {"kube", kubetest.KubeVersion, pinned("install-kube.sh", "KUBE_VERSION")},
-		"kube-controller-manager": {"kube", kubetest.KubeVersion, pinned("install-kube.sh", "KUBE_VERSION")},
-		"kube-scheduler":          {"kube", kubetest.KubeVersion, pinned("install-kube.sh", "KUBE_VERSION")},
-		"kine":                    {"kine", kubetest.KineVersion, pinned("install-kube.sh", "KINE_VERSION")},
-		"kwok":                    {"kwok", kubetest.KwokVersion, pinned("install-kwok.sh", "KWOK_VERSION")},
-		"trivy":                   {"trivy", tfcheck.TrivyVersion, pinned("install-trivy.sh", "TRIVY_VERSION")},
-		"promtool":                {"promtool", alerting.PrometheusVersion, pinned("install-promtool.sh", "PROMETHEUS_VERSION")},
+		"kube-apiserver":          {"kube", kubeapi.KubeVersion, pinned("install-kube.sh", "KUBE_VERSION")},
+		"kube-controller-manager": {"kube", kubeapi.KubeVersion, pinned("install-kube.sh", "KUBE_VERSION")},
+		"kube-scheduler":          {"kube", kubeapi.KubeVersion, pinned("install-kube.sh", "KUBE_VERSION")},
+		"kine":                    {"kine", kubeapi.KineVersion, pinned("install-kube.sh", "KINE_VERSION")},
+		"kwok":                    {"kwok", kubeapi.KwokVersion, pinned("install-kwok.sh", "KWOK_VERSION")},
+		"trivy":                   {"trivy", terraformrules.TrivyVersion, pinned("install-trivy.sh", "TRIVY_VERSION")},
+		"promtool":                {"promtool", alertrules.PrometheusVersion, pinned("install-promtool.sh", "PROMETHEUS_VERSION")},
 	}
 	seen := map[string]bool{}
 	for _, ti := range TestToolImages {
@@ -52,7 +52,7 @@ func TestToolImagesAreWhereTheTestsLook(t *testing.T) {
 			t.Errorf("%s lands at %s, the tests look at /cache/%s-%s/%s", ti.Image, got, w[0], w[1], bin)
 		}
 		if w[2] != w[1] {
-			t.Errorf("%s: scripts/tools pins %s, the tests %s", bin, w[2], w[1])
+			t.Errorf("%s: test/tools pins %s, the tests %s", bin, w[2], w[1])
 		}
 		if tag := ti.Image[strings.LastIndex(ti.Image, ":")+1:]; strings.TrimPrefix(tag, "v") != strings.TrimPrefix(ti.Version, "v") {
 			t.Errorf("%s: tag %s is not version %s", ti.Image, tag, ti.Version)

@@ -12,7 +12,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 
 	"github.com/orders-platform/orders/internal/attest"
-	"github.com/orders-platform/orders/internal/attest/attesttest"
+	"github.com/orders-platform/orders/test/attestations"
 )
 
 // The identity and the policy come from terraform/bootstrap, the one place
@@ -75,13 +75,13 @@ func TestAttestationGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := attesttest.NewRegistry(t, true)
+	reg := attestations.NewRegistry(t, true)
 	prod, _ := SupplyChainPolicy("prod", "orders-platform/orders", "dev")
 	dev, _ := SupplyChainPolicy("dev", "orders-platform/orders", "dev")
 	sign := func(ref, san string) {
 		_, digest, _ := strings.Cut(ref, "@")
 		for _, p := range RequiredAttestations {
-			b := attesttest.Bundle(t, vs, san, attest.GitHubIssuer, attesttest.Statement(ref, digest, p))
+			b := attestations.Bundle(t, vs, san, attest.GitHubIssuer, attestations.Statement(ref, digest, p))
 			reg.PushBundle(t, ref, b, p, true)
 		}
 	}
@@ -94,7 +94,7 @@ func TestAttestationGate(t *testing.T) {
 	at := func(name string) string { return refs[name].Repository + "@" + refs[name].Digest }
 	sign(at("service1"), prod.Identity.SAN)
 	sign(at("backup"), "https://github.com/orders-platform/orders/.github/workflows/preview.yml@refs/heads/main")
-	verifier := attest.Verifier{Trust: attesttest.Trust(vs), Identity: prod.Identity, Require: RequiredAttestations, Remote: reg.Options()}
+	verifier := attest.Verifier{Trust: attestations.Trust(vs), Identity: prod.Identity, Require: RequiredAttestations, Remote: reg.Options()}
 	ctx := context.Background()
 
 	var log []string
@@ -132,7 +132,7 @@ func TestAttestationGate(t *testing.T) {
 	}
 
 	// A registry that refuses the login proves nothing: prod refuses, dev warns.
-	noLogin := attest.Verifier{Trust: attesttest.Trust(vs), Identity: prod.Identity, Require: RequiredAttestations}
+	noLogin := attest.Verifier{Trust: attestations.Trust(vs), Identity: prod.Identity, Require: RequiredAttestations}
 	if _, err := CheckAttestations(ctx, noLogin, prod, refs, Images, record); !errors.As(err, &r) || !strings.Contains(err.Error(), "could not be verified") {
 		t.Errorf("prod, registry refused the login: %v", err)
 	}

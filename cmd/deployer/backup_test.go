@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orders-platform/orders/internal/kubetest"
+	"github.com/orders-platform/orders/test/kubeapi"
 )
 
 // TestBackupCommandsOnCluster runs backup and restore as the DR runbook does, with a
@@ -14,13 +14,13 @@ import (
 // and kwok (whose pod-complete Stage finishes the Jobs' pods): apply the dev backup
 // release with its image, back up now, refuse a restore without --replace, restore.
 func TestBackupCommandsOnCluster(t *testing.T) {
-	cluster := kubetest.Start(t, kubetest.Options{AfterStart: []func(testing.TB, *kubetest.Cluster){kubetest.WithWorkloads(nil)}})
+	cluster := kubeapi.Start(t, kubeapi.Options{AfterStart: []func(testing.TB, *kubeapi.Cluster){kubeapi.WithWorkloads(nil)}})
 	env := func(k string) string {
 		return map[string]string{"ORDERS_MONGODB_ROOT_PASSWORD": "root-pw-2", "ORDERS_MONGODB_APP_PASSWORD": "app-pw-2"}[k]
 	}
 	outputs := devOutputsFile(t)
 	digest := "sha256:" + strings.Repeat("5e", 32)
-	access := []string{"--env=dev", "--terraform-outputs=" + outputs, "--kubeconfig=" + cluster.KubeconfigFile, "--context=kubetest", "--timeout=2m"}
+	access := []string{"--env=dev", "--terraform-outputs=" + outputs, "--kubeconfig=" + cluster.KubeconfigFile, "--context=kubeapi", "--timeout=2m"}
 	for _, tc := range []struct {
 		name   string
 		args   []string

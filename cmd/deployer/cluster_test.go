@@ -6,19 +6,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orders-platform/orders/internal/kubetest"
+	"github.com/orders-platform/orders/test/kubeapi"
 )
 
 // TestDeployCommandOnCluster runs the command as a person would, with a kubeconfig,
 // against a real API server with controllers and kwok nodes: deploy, then diff
 // (nothing changed), then diff with a new tag (the image line changes).
 func TestDeployCommandOnCluster(t *testing.T) {
-	cluster := kubetest.Start(t, kubetest.Options{AfterStart: []func(testing.TB, *kubetest.Cluster){kubetest.WithWorkloads(nil)}})
+	cluster := kubeapi.Start(t, kubeapi.Options{AfterStart: []func(testing.TB, *kubeapi.Cluster){kubeapi.WithWorkloads(nil)}})
 	env := func(k string) string {
 		return map[string]string{"ORDERS_MONGODB_ROOT_PASSWORD": "root-pw-1", "ORDERS_MONGODB_APP_PASSWORD": "app-pw-1"}[k]
 	}
 	digest := "sha256:" + strings.Repeat("0f", 32)
-	common := []string{"--env=local", "--skip-addons", "--skip=mongodb", "--kubeconfig=" + cluster.KubeconfigFile, "--context=kubetest", "--timeout=2m"}
+	common := []string{"--env=local", "--skip-addons", "--skip=mongodb", "--kubeconfig=" + cluster.KubeconfigFile, "--context=kubeapi", "--timeout=2m"}
 	for _, tc := range []struct {
 		name   string
 		args   []string

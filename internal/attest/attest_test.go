@@ -9,7 +9,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 
 	"github.com/orders-platform/orders/internal/attest"
-	"github.com/orders-platform/orders/internal/attest/attesttest"
+	"github.com/orders-platform/orders/test/attestations"
 )
 
 const repository = "orders-platform/orders"
@@ -83,17 +83,17 @@ func TestVerify(t *testing.T) {
 			bundles: append(both(trusted, deploy.SAN), signed{untrusted, deploy.SAN, attest.GitHubIssuer, attest.ProvenancePredicate})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			reg := attesttest.NewRegistry(t, tc.referrersAPI)
+			reg := attestations.NewRegistry(t, tc.referrersAPI)
 			ref := reg.PushImage(t, "orders-dev/service1", "c0ffee")
 			_, digest, _ := strings.Cut(ref, "@")
 			if tc.otherDigest {
 				_, digest, _ = strings.Cut(reg.PushImage(t, "orders-dev/service1", "other"), "@")
 			}
 			for _, b := range tc.bundles {
-				data := attesttest.Bundle(t, b.ca, b.san, b.issuer, attesttest.Statement(reg.Host+"/orders-dev/service1", digest, b.predicate))
+				data := attestations.Bundle(t, b.ca, b.san, b.issuer, attestations.Statement(reg.Host+"/orders-dev/service1", digest, b.predicate))
 				reg.PushBundle(t, ref, data, b.predicate, tc.referrersAPI)
 			}
-			v := attest.Verifier{Trust: attesttest.Trust(trusted), Identity: deploy,
+			v := attest.Verifier{Trust: attestations.Trust(trusted), Identity: deploy,
 				Require: []string{attest.ProvenancePredicate, attest.CycloneDXPredicate}, Remote: reg.Options()}
 			res, err := v.Verify(context.Background(), ref)
 			if tc.wantErr == "" {
@@ -123,9 +123,9 @@ func TestVerifyRegistryErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := attesttest.NewRegistry(t, true)
+	reg := attestations.NewRegistry(t, true)
 	ref := reg.PushImage(t, "orders-dev/service1", "c0ffee")
-	v := attest.Verifier{Trust: attesttest.Trust(vs), Identity: deployIdentity(t), Require: []string{attest.ProvenancePredicate}}
+	v := attest.Verifier{Trust: attestations.Trust(vs), Identity: deployIdentity(t), Require: []string{attest.ProvenancePredicate}}
 	_, err = v.Verify(context.Background(), ref) // no login
 	var refused *attest.RefusedError
 	if err == nil || errors.As(err, &refused) || !strings.Contains(err.Error(), "list the referrers of "+ref) {

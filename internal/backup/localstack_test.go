@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/orders-platform/orders/internal/backup"
-	"github.com/orders-platform/orders/internal/localstack/stacktest"
 	"github.com/orders-platform/orders/internal/smoke"
+	"github.com/orders-platform/orders/test/localrun"
 )
 
 var createdRE = regexp.MustCompile(`^Order number ([0-9]+) created successfully\.$`)
@@ -52,7 +52,7 @@ func create(t *testing.T, base string) int {
 // services then serve exactly the restored orders, the smoke checker (with the
 // data-side checks) passes, and the next order number continues after them.
 func TestRestoreOnTheLocalStack(t *testing.T) {
-	stack := stacktest.Start(t)
+	stack := localrun.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 

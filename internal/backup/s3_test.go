@@ -14,15 +14,15 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/orders-platform/orders/internal/awsstub"
 	"github.com/orders-platform/orders/internal/backup"
+	"github.com/orders-platform/orders/test/awsstub"
 )
 
 const bucket = "orders-dev-mongodb-backups-123456789012-eu-central-1"
 
 // fakeBucket answers the S3 calls the backup makes from an in-memory map of
 // objects, through the real SDK client (build, sign, deserialize): only the
-// round trip is replaced (internal/awsstub).
+// round trip is replaced (test/awsstub).
 type fakeBucket struct {
 	t        *testing.T
 	mu       sync.Mutex

@@ -1,7 +1,7 @@
 // Package charts loads and renders this repository's Helm charts with the Helm SDK:
 // the releases whose charts live here, the environments and their values files
 // (environments/<env>/values/<release>.yaml), and a client-side render equivalent to
-// `helm install --dry-run` without a cluster. internal/chartcheck (policies) and
+// `helm install --dry-run` without a cluster. test/chartrules (policies) and
 // internal/deploy (the deployer) share it.
 package charts
 
@@ -26,7 +26,7 @@ import (
 )
 
 // KubeVersion is the Kubernetes version charts are rendered and linted for: the
-// version of the API server the tests run (internal/kubetest).
+// version of the API server the tests run (test/kubeapi).
 var KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
 
 // APIVersions are the CRD group versions the target clusters serve.

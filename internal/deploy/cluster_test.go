@@ -23,7 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/orders-platform/orders/internal/charts"
-	"github.com/orders-platform/orders/internal/kubetest"
+	"github.com/orders-platform/orders/test/kubeapi"
 )
 
 type testLog struct{ t testing.TB }
@@ -89,7 +89,7 @@ func TestDeployerOnCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cluster := kubetest.Start(t, kubetest.Options{AfterStart: []func(testing.TB, *kubetest.Cluster){kubetest.WithWorkloads(nil)}})
+	cluster := kubeapi.Start(t, kubeapi.Options{AfterStart: []func(testing.TB, *kubeapi.Cluster){kubeapi.WithWorkloads(nil)}})
 	kube := kubernetes.NewForConfigOrDie(cluster.Config)
 	d := &Deployer{Config: cluster.Config, Out: testLog{t}, MaxHistory: 3, RollbackTimeout: 2 * time.Minute}
 	ctx := context.Background()
@@ -468,10 +468,10 @@ func TestDeployerOnCluster(t *testing.T) {
 
 	t.Run("wrong context", func(t *testing.T) {
 		_, err := KubeconfigConfig(cluster.KubeconfigFile, "production")
-		if err == nil || !strings.Contains(err.Error(), `context "production" not found`) || !strings.Contains(err.Error(), "available: kubetest") {
+		if err == nil || !strings.Contains(err.Error(), `context "production" not found`) || !strings.Contains(err.Error(), "available: kubeapi") {
 			t.Errorf("got %v", err)
 		}
-		if _, err := KubeconfigConfig(cluster.KubeconfigFile, "kubetest"); err != nil {
+		if _, err := KubeconfigConfig(cluster.KubeconfigFile, "kubeapi"); err != nil {
 			t.Errorf("the right context: %v", err)
 		}
 	})
@@ -502,7 +502,7 @@ func TestDeployerOnCluster(t *testing.T) {
 		}
 	})
 	t.Logf("MEASURED against kube-apiserver %s on this machine: fresh install %s, upgrade %s",
-		kubetest.KubeVersion, installTime.Round(time.Millisecond), upgradeTime.Round(time.Millisecond))
+		kubeapi.KubeVersion, installTime.Round(time.Millisecond), upgradeTime.Round(time.Millisecond))
 }
 
 // standInCharts loads local charts from the repository and replaces every remote

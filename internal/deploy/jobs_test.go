@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/orders-platform/orders/internal/kubetest"
+	"github.com/orders-platform/orders/test/kubeapi"
 )
 
 func TestRestoreSource(t *testing.T) {
@@ -87,7 +87,7 @@ func jobPods(t *testing.T, kube kubernetes.Interface, ns, job string) []corev1.P
 // the container's exit code 1 through the API; the Job controller then fails the Job.
 func TestBackupAndRestoreOnCluster(t *testing.T) {
 	root := repoRoot(t)
-	cluster := kubetest.Start(t, kubetest.Options{AfterStart: []func(testing.TB, *kubetest.Cluster){kubetest.WithWorkloads(nil)}})
+	cluster := kubeapi.Start(t, kubeapi.Options{AfterStart: []func(testing.TB, *kubeapi.Cluster){kubeapi.WithWorkloads(nil)}})
 	kube := kubernetes.NewForConfigOrDie(cluster.Config)
 	d := &Deployer{Config: cluster.Config, Out: testLog{t}, RollbackTimeout: time.Minute}
 	ctx := context.Background()

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/orders-platform/orders/internal/awsstub"
 	"github.com/orders-platform/orders/internal/tfoutputs"
+	"github.com/orders-platform/orders/test/awsstub"
 )
 
 // stubSecrets answers GetSecretValue by secret id, through awsstub.

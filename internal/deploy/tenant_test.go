@@ -27,8 +27,8 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/orders-platform/orders/internal/charts"
-	"github.com/orders-platform/orders/internal/kubetest"
 	"github.com/orders-platform/orders/internal/tenant"
+	"github.com/orders-platform/orders/test/kubeapi"
 )
 
 func TestBuildTenantPlan(t *testing.T) {
@@ -237,7 +237,7 @@ func TestTenantsOnCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cluster := kubetest.Start(t, kubetest.Options{AfterStart: []func(testing.TB, *kubetest.Cluster){kubetest.WithWorkloads(nil)}})
+	cluster := kubeapi.Start(t, kubeapi.Options{AfterStart: []func(testing.TB, *kubeapi.Cluster){kubeapi.WithWorkloads(nil)}})
 	kube := kubernetes.NewForConfigOrDie(cluster.Config)
 	users := &recordingUsers{passwords: map[string]string{}}
 	ts := &Tenants{

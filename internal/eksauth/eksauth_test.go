@@ -23,7 +23,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"k8s.io/client-go/rest"
 
-	"github.com/orders-platform/orders/internal/awsstub"
+	"github.com/orders-platform/orders/test/awsstub"
 )
 
 var signedAt = time.Date(2026, 11, 26, 23, 30, 5, 0, time.UTC)

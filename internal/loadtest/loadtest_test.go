@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/orders-platform/orders/internal/loadtest"
-	"github.com/orders-platform/orders/internal/localstack/stacktest"
+	"github.com/orders-platform/orders/test/localrun"
 )
 
 func TestRealServicesLoseNothingUnderLoad(t *testing.T) {
-	stack := stacktest.Start(t)
+	stack := localrun.Start(t)
 	ctx := context.Background()
 
 	res, err := loadtest.Run(ctx, loadtest.Config{BaseURL: stack.URL, Concurrency: 8, Requests: 400, Duration: 2 * time.Minute, Seed: 1})

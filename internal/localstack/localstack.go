@@ -278,7 +278,7 @@ func FindNode() (string, error) {
 	}
 	p, err := exec.LookPath("node")
 	if err != nil {
-		return "", errors.New("no node on PATH and ORDERS_NODE is unset: Node 24 is needed (scripts/tools/install-node.sh installs it)")
+		return "", errors.New("no node on PATH and ORDERS_NODE is unset: Node 24 is needed (scripts/install-node.sh installs it)")
 	}
 	out, err := exec.Command(p, "--version").Output()
 	if err != nil {

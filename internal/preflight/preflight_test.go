@@ -21,12 +21,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/orders-platform/orders/internal/awsstub"
 	"github.com/orders-platform/orders/internal/charts"
+	"github.com/orders-platform/orders/test/awsstub"
 )
 
 // account is a fake AWS account: the SDK clients build and sign their requests
-// as usual, and internal/awsstub answers each one at the deserialize step in the
+// as usual, and test/awsstub answers each one at the deserialize step in the
 // service's own wire format, so the SDK's real deserializers read the answers.
 type account struct {
 	caller          string // "" = credentials rejected

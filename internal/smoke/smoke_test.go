@@ -10,12 +10,12 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/orders-platform/orders/internal/localstack/stacktest"
 	"github.com/orders-platform/orders/internal/smoke"
+	"github.com/orders-platform/orders/test/localrun"
 )
 
 func TestPassesAgainstTheRealServices(t *testing.T) {
-	stack := stacktest.Start(t)
+	stack := localrun.Start(t)
 	ctx := context.Background()
 	store, err := smoke.OpenMongo(ctx, stack.MongoURI, "DevOpsAssignment")
 	if err != nil {

@@ -15,8 +15,8 @@ import (
 	"github.com/orders-platform/orders/internal/charts"
 	"github.com/orders-platform/orders/internal/deploy"
 	"github.com/orders-platform/orders/internal/localstack"
-	"github.com/orders-platform/orders/internal/localstack/stacktest"
 	"github.com/orders-platform/orders/internal/smoke"
+	"github.com/orders-platform/orders/test/localrun"
 )
 
 // TestTenantOnTheLocalStack runs the real services with what a tenant's orders
@@ -57,7 +57,7 @@ func TestTenantOnTheLocalStack(t *testing.T) {
 		t.Fatalf("rendered MONGODB_DB %q and routes %+v; want tenant_acme and two routes under /acme", db, routes)
 	}
 
-	stack := stacktest.StartWith(t, routes, "MONGODB_DB="+db)
+	stack := localrun.StartWith(t, routes, "MONGODB_DB="+db)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 

@@ -3,7 +3,7 @@
 // parser for `terraform output -json` into a typed struct.
 //
 // Adding an output the pipeline needs means adding it here (a field and a row
-// in fields) and in terraform/platform/outputs.tf; the tests in internal/tfcheck
+// in fields) and in terraform/platform/outputs.tf; the tests in test/terraformrules
 // fail while the two disagree.
 package tfoutputs
 

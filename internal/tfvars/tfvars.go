@@ -4,7 +4,7 @@
 // of terraform/bootstrap, and the rules a deploy relies on before any call: the
 // region written once and alike everywhere, and each environment's backend.hcl.
 // The preflight (internal/preflight) and the pipeline read environments with it;
-// the checks of the Terraform configurations (internal/tfcheck) build on the
+// the checks of the Terraform configurations (test/terraformrules) build on the
 // same parser.
 //
 // Only literal values are read: nothing is evaluated, no provider or module is

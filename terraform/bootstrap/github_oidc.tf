@@ -14,7 +14,7 @@
 # a job that names an environment presents repo:<owner>/<repo>:environment:<name>,
 # whatever the event; a job without one presents repo:<owner>/<repo>:pull_request
 # on a pull_request event and repo:<owner>/<repo>:ref:refs/heads/<branch>
-# otherwise. internal/tfcheck evaluates every trust policy below against the
+# otherwise. test/iamrules evaluates every trust policy below against the
 # claims of every job of .github/workflows (TestGitHubRolesTrustExactlyTheirJobs).
 #
 # The policies are written as HCL objects and jsonencode()d rather than as

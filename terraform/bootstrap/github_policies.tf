@@ -1,7 +1,7 @@
 ################################################################################
 # What each GitHub role may do: actions named, resources named by the patterns
 # terraform/platform gives them (<project>-<env>…). Written from the resources
-# the platform declares (its own and its modules'); internal/tfcheck fails when
+# the platform declares (its own and its modules'); test/iamrules fails when
 # the platform declares a resource of a service no deploy statement names
 # (TestDeployPoliciesCoverThePlatform), and evaluates what each role is refused
 # (TestGitHubRolesRefuse). To widen a role, see docs/security.md.

@@ -6,5 +6,5 @@ github_repository = "orders-platform/orders"
 # same name (Settings → Environments), whose jobs alone assume its deploy role
 # orders-github-deploy-<env>. The morning plan runs in the GitHub environment
 # "drift" (main only, no reviewers: variable drift_environment), never waiting for
-# prod's reviewers. The workflows use no other (internal/tfcheck).
+# prod's reviewers. The workflows use no other (test/terraformrules).
 deploy_environments = ["dev", "prod"]
