@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // goPackage is what `go list -json` says of one package.
@@ -147,21 +148,30 @@ func topFolder(module, importPath string) string {
 	return top
 }
 
-// The repository as it is: every package's folder says whether it ships.
-func TestRepositoryLayout(t *testing.T) {
-	const root, module = "../..", "github.com/orders-platform/orders"
+// checkLayout lists the module at root and checks it against the layout: the
+// entry points are the programs under cmd/ and what ci/ imports.
+func checkLayout(root, module string) (problems, entry []string, err error) {
 	pkgs, err := listPackages(root)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	entry, err := ciImports(filepath.Join(root, "ci"))
+	if entry, err = ciImports(filepath.Join(root, "ci")); err != nil {
+		return nil, nil, err
+	}
+	return layoutProblems(module, pkgs, entry), entry, nil
+}
+
+// The repository as it is: every package's folder says whether it ships.
+func TestRepositoryLayout(t *testing.T) {
+	const module = "github.com/orders-platform/orders"
+	problems, entry, err := checkLayout("../..", module)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Contains(entry, module+"/pipeline") {
 		t.Fatalf("ci/ imports %v: the Dagger module no longer runs pipeline/; say here what it runs", entry)
 	}
-	for _, p := range layoutProblems(module, pkgs, entry) {
+	for _, p := range problems {
 		t.Error(p)
 	}
 }
@@ -170,39 +180,30 @@ func TestRepositoryLayout(t *testing.T) {
 // internal/ that only a test imports, shipped code importing test/ (a test
 // file may), a test/ package that thereby ships, and a folder of neither kind.
 func TestLayoutProblems(t *testing.T) {
+	file := func(src string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(src), Mode: 0o644} }
 	dir := t.TempDir()
-	for name, src := range map[string]string{
-		"go.mod":                     "module example.com/m\n\ngo 1.26\n",
-		"cmd/app/main.go":            "package main\n\nimport _ \"example.com/m/internal/run\"\n\nfunc main() {}\n",
-		"internal/run/run.go":        "package run\n\nimport _ \"example.com/m/test/harness\"\n",
-		"internal/run/run_test.go":   "package run\n\nimport _ \"example.com/m/internal/helper\"\n",
-		"internal/helper/helper.go":  "package helper\n",
-		"internal/ok/ok.go":          "package ok\n",
-		"internal/ok/ok_test.go":     "package ok\n\nimport _ \"example.com/m/test/harness\"\n",
-		"pipeline/pipeline.go":       "package pipeline\n\nimport _ \"example.com/m/internal/ok\"\n",
-		"test/harness/harness.go":    "package harness\n",
-		"test/checks/checks_test.go": "package checks\n\nimport _ \"example.com/m/internal/ok\"\n",
-		"tools/stray/stray.go":       "package stray\n",
-		"ci/main.go":                 "package main\n\nimport _ \"example.com/m/pipeline\"\n",
-		"ci/go.mod":                  "module dagger/m\n\ngo 1.26\n",
-	} {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pkgs, err := listPackages(dir)
+	err := os.CopyFS(dir, fstest.MapFS{
+		"go.mod":                     file("module example.com/m\n\ngo 1.26\n"),
+		"cmd/app/main.go":            file("package main\n\nimport _ \"example.com/m/internal/run\"\n\nfunc main() {}\n"),
+		"internal/run/run.go":        file("package run\n\nimport _ \"example.com/m/test/harness\"\n"),
+		"internal/run/run_test.go":   file("package run\n\nimport _ \"example.com/m/internal/helper\"\n"),
+		"internal/helper/helper.go":  file("package helper\n"),
+		"internal/ok/ok.go":          file("package ok\n"),
+		"internal/ok/ok_test.go":     file("package ok\n\nimport _ \"example.com/m/test/harness\"\n"),
+		"pipeline/pipeline.go":       file("package pipeline\n\nimport _ \"example.com/m/internal/ok\"\n"),
+		"test/harness/harness.go":    file("package harness\n"),
+		"test/checks/checks_test.go": file("package checks\n\nimport _ \"example.com/m/internal/ok\"\n"),
+		"tools/stray/stray.go":       file("package stray\n"),
+		"ci/main.go":                 file("package main\n\nimport _ \"example.com/m/pipeline\"\n"),
+		"ci/go.mod":                  file("module dagger/m\n\ngo 1.26\n"),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry, err := ciImports(filepath.Join(dir, "ci"))
+	got, _, err := checkLayout(dir, "example.com/m")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := layoutProblems("example.com/m", pkgs, entry)
 	want := []string{
 		"internal/helper: neither a command nor the Dagger module imports it, only tests do: move it under test/",
 		"internal/run imports test/harness outside its _test.go files: shipped code must not depend on test/",
