@@ -17,9 +17,9 @@ kube_dir="${tools_dir}/kube-${KUBE_VERSION}"
 kine_dir="${tools_dir}/kine-${KINE_VERSION}"
 
 # Pinned versions must match the tool modules; fail loudly if someone bumps one side only.
-grep -q "k8s.io/kubernetes ${KUBE_VERSION}" "${repo_root}/tools/kube/go.mod" ||
+grep -q "k8s.io/kubernetes ${KUBE_VERSION}" "${repo_root}/test/tools/kube/go.mod" ||
   { echo "install-kube: test/tools/kube/go.mod does not pin k8s.io/kubernetes ${KUBE_VERSION}" >&2; exit 1; }
-grep -q "github.com/k3s-io/kine ${KINE_VERSION}" "${repo_root}/tools/kine/go.mod" ||
+grep -q "github.com/k3s-io/kine ${KINE_VERSION}" "${repo_root}/test/tools/kine/go.mod" ||
   { echo "install-kube: test/tools/kine/go.mod does not pin github.com/k3s-io/kine ${KINE_VERSION}" >&2; exit 1; }
 
 mkdir -p "${tools_dir}"
@@ -34,7 +34,7 @@ build_kube() {
   tmp="$(mktemp -d "${tools_dir}/.kube-build.XXXXXX")"
   local pkg="k8s.io/component-base/version"
   local ldflags="-s -w -X ${pkg}.gitVersion=${KUBE_VERSION} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=37 -X ${pkg}.gitTreeState=clean -X ${pkg}.buildDate=1970-01-01T00:00:00Z"
-  (cd "${repo_root}/tools/kube" &&
+  (cd "${repo_root}/test/tools/kube" &&
     CGO_ENABLED=0 go build -trimpath -ldflags "${ldflags}" -o "${tmp}/" \
       k8s.io/kubernetes/cmd/kube-apiserver \
       k8s.io/kubernetes/cmd/kube-controller-manager \
@@ -52,7 +52,7 @@ build_kine() {
   echo "install-kube: building kine ${KINE_VERSION} into ${kine_dir}"
   local tmp
   tmp="$(mktemp -d "${tools_dir}/.kine-build.XXXXXX")"
-  (cd "${repo_root}/tools/kine" &&
+  (cd "${repo_root}/test/tools/kine" &&
     go build -trimpath -ldflags "-s -w -X github.com/k3s-io/kine/pkg/version.Version=${KINE_VERSION}" \
       -o "${tmp}/kine" github.com/k3s-io/kine)
   chmod 0755 "${tmp}"

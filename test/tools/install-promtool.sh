@@ -20,7 +20,7 @@ tools_dir="${ORDERS_TOOLS_DIR:-$HOME/.cache/orders-platform/tools}"
 dir="${tools_dir}/promtool-${PROMETHEUS_VERSION}"
 
 # The pinned version must match the tool module; fail loudly if someone bumps one side only.
-grep -q "github.com/prometheus/prometheus ${PROMETHEUS_MODULE_VERSION}" "${repo_root}/tools/promtool/go.mod" ||
+grep -q "github.com/prometheus/prometheus ${PROMETHEUS_MODULE_VERSION}" "${repo_root}/test/tools/promtool/go.mod" ||
   { echo "install-promtool: test/tools/promtool/go.mod does not pin github.com/prometheus/prometheus ${PROMETHEUS_MODULE_VERSION}" >&2; exit 1; }
 
 if [[ -x "${dir}/promtool" && -x "${dir}/promql-metrics" ]]; then
@@ -37,7 +37,7 @@ mkdir -p "${tools_dir}"
 tmp="$(mktemp -d "${tools_dir}/.promtool-build.XXXXXX")"
 trap 'rm -rf "${tmp}"' EXIT
 [[ -x "${dir}/promtool" ]] && cp "${dir}/promtool" "${tmp}/promtool"
-(cd "${repo_root}/tools/promtool" &&
+(cd "${repo_root}/test/tools/promtool" &&
   CGO_ENABLED=0 go build -trimpath \
     -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}" \
     -o "${tmp}/" "${packages[@]}")
