@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -70,6 +71,13 @@ func TestDBAccessOnAPIServer(t *testing.T) {
 		return sar.Status.Allowed
 	}
 	dev := []string{"orders:developers"}
+	// The Role and RoleBinding reach the authorizer asynchronously (informer):
+	// under load the first reviews can come before them.
+	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		return can(dev, "mongodb", "get", "services", "", "mongodb"), nil
+	}); err != nil {
+		t.Fatalf("positive control: the developers cannot read the MongoDB Service: %v", err)
+	}
 	for _, tc := range []struct {
 		name                       string
 		groups                     []string
